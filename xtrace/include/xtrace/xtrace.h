@@ -1,0 +1,120 @@
+/*
+ * libxtrace: the X-Trace client. Each thread has a context (libbaggage's
+ * bg_context); emitting an event writes a compact record into a bounded,
+ * lock-free buffer and advances the thread's parents. A reporter thread turns
+ * records into X-Trace v4 reports and sends them, framed for pubsub, to the
+ * collector. The calling thread never locks, allocates or makes a syscall
+ * beyond reading the clock, and never waits for the collector.
+ */
+#ifndef XTRACE_XTRACE_H
+#define XTRACE_XTRACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <baggage/baggage.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define XT_DEFAULT_SERVER "127.0.0.1:5563"
+#define XT_DEFAULT_BUFFER_BYTES (4u << 20)
+#define XT_DEFAULT_FLUSH_MS 500u
+#define XT_LABEL_MAX 4096 /* longer labels are cut and end with XT_CUT_MARKER */
+#define XT_CUT_MARKER "...[cut]"
+
+/* Zero fields take their value from the environment (XTRACE_SERVER,
+ * XTRACE_BUFFER_BYTES, XTRACE_FLUSH_MS, XTRACE_JOIN_THRESHOLD) or the default. */
+typedef struct xt_config {
+  const char *server;      /* "host:port" */
+  size_t buffer_bytes;     /* bound on buffered events, per process */
+  unsigned flush_ms;       /* how long exit waits for buffered events */
+  unsigned join_threshold; /* parent-set size that triggers a join event */
+} xt_config;
+
+/* Idempotent; the first call wins. Registers the fork handlers. The reporter
+ * thread starts with the first event, so a process that only execs never
+ * starts one. Returns 0 or a negative errno. */
+int xt_init(const xt_config *cfg);
+
+/* Waits up to timeout_ms for everything emitted so far to be sent. Returns 0,
+ * or -ETIMEDOUT if events remain. */
+int xt_flush(unsigned timeout_ms);
+
+/* Flushes with the configured deadline and stops the reporter. Safe to call
+ * more than once; events emitted afterwards are dropped and counted. */
+void xt_shutdown(void);
+
+/* The calling thread's context. Never NULL; valid for the thread's lifetime. */
+bg_context *xt_context(void);
+static inline bool xt_in_task(void) { return xt_context()->task_id != 0; }
+void xt_context_set(const bg_context *ctx);
+void xt_context_clear(void);
+
+/* Starts a new task on the calling thread (fresh task ID, no parents; items
+ * are kept) and returns its ID. Emits nothing: the first event is the root. */
+uint64_t xt_task_start(void);
+
+typedef struct xt_kv {
+  const char *key;
+  const char *value;
+} xt_kv;
+
+typedef struct xt_event_info {
+  const char *agent;      /* hook family: "stderr", "syslog", "thread", ... */
+  const char *label;      /* the log line; label_len bytes, need not end in NUL */
+  size_t label_len;
+  const void *caller;     /* code address the event came from; resolved to
+                             "object+0xoff (function)" on the reporter thread */
+  const char *source;     /* explicit source, used when caller is NULL */
+  const xt_kv *kv;        /* custom key/value fields */
+  size_t nkv;
+  const char *const *tags;
+  size_t ntags;
+} xt_event_info;
+
+/* Emits one event in the calling thread's task: its parents are the current
+ * parents, which then become {the new event}. Returns the event ID, or 0 if
+ * the thread has no task, the client is shut down, or the buffer is full (the
+ * drop is counted and the parents stay as they were, so the next event links
+ * to the last one that was recorded and the graph has no dangling edge). */
+uint64_t xt_event(const xt_event_info *ev);
+
+/* The common case: one labelled event. */
+uint64_t xt_log(const char *agent, const char *label, size_t label_len, const void *caller);
+
+/* Merges events into the calling thread's parents (a join). If the set would
+ * pass the join threshold, a join event with the whole union as parents is
+ * emitted first and the set collapses to it. A thread with no task adopts
+ * task_id with the given parents. Returns the new parent count. */
+int xt_join(uint64_t task_id, const uint64_t *parents, size_t n);
+
+/* The calling thread's kernel TID and name (cached; the name can be updated
+ * by a pthread_setname_np hook). */
+int32_t xt_thread_id(void);
+void xt_thread_set_name(const char *name);
+
+/* Threads the library runs itself (the reporter) are "internal": hooks must
+ * pass their calls through untraced. */
+bool xt_thread_is_internal(void);
+
+/* Counters, for tests, stats and debug output. */
+typedef struct xt_stats {
+  uint64_t emitted;     /* events written into the buffer */
+  uint64_t dropped;     /* events lost: buffer full or after shutdown */
+  uint64_t sent;        /* reports written to the collector socket */
+  uint64_t connects;    /* successful connections */
+  uint64_t parse_failures; /* malformed inbound context, counted by callers */
+} xt_stats;
+void xt_get_stats(xt_stats *out);
+void xt_count_parse_failure(void);
+
+/* Process facts the reporter puts in every report. */
+const char *xt_hostname(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
