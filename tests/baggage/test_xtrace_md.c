@@ -1,0 +1,171 @@
+#include "testutil.h"
+
+static bg_context ctx, out;
+static char task[BG_DEC_BUFSZ], event[BG_DEC_BUFSZ];
+
+static int decode(const char *t, const char *e) {
+  return bg_xtrace_md_decode(&out, t, t ? strlen(t) : 0, e, e ? strlen(e) : 0);
+}
+
+static void test_xtrace_md_round_trips_task_and_event(void **state) {
+  (void)state;
+  bg_context_clear(&ctx);
+  ctx.task_id = 1234567890123ull;
+  bg_parents_set_one(&ctx, 42);
+  assert_int_equal(bg_xtrace_md_encode(&ctx, task, event), 13);
+  assert_string_equal(task, "1234567890123");
+  assert_string_equal(event, "42");
+  assert_int_equal(decode(task, event), 0);
+  assert_context_equal(&out, &ctx);
+}
+
+static void test_xtrace_md_encodes_most_recent_parent(void **state) {
+  (void)state;
+  uint64_t ids[] = {5, 6, 7};
+  bg_context_clear(&ctx);
+  ctx.task_id = 1;
+  bg_parents_union(&ctx, ids, 3);
+  bg_xtrace_md_encode(&ctx, task, event);
+  assert_string_equal(event, "7");
+}
+
+static void test_xtrace_md_without_parents_encodes_empty_event(void **state) {
+  (void)state;
+  bg_context_clear(&ctx);
+  ctx.task_id = 9;
+  assert_int_equal(bg_xtrace_md_encode(&ctx, task, event), 1);
+  assert_string_equal(event, "");
+  assert_int_equal(decode(task, event), 0);
+  assert_context_equal(&out, &ctx);
+}
+
+static void test_xtrace_md_round_trips_largest_id(void **state) {
+  (void)state;
+  bg_context_clear(&ctx);
+  ctx.task_id = BG_ID_MAX;
+  bg_parents_set_one(&ctx, BG_ID_MAX);
+  assert_int_equal(bg_xtrace_md_encode(&ctx, task, event), 19);
+  assert_string_equal(task, "9223372036854775807");
+  assert_int_equal(decode(task, event), 0);
+  assert_context_equal(&out, &ctx);
+}
+
+static void test_xtrace_md_encode_rejects_inactive_context(void **state) {
+  (void)state;
+  bg_context_clear(&ctx);
+  assert_int_equal(bg_xtrace_md_encode(&ctx, task, event), -EINVAL);
+  assert_string_equal(task, "");
+}
+
+static void test_xtrace_md_encode_rejects_ids_above_63_bits(void **state) {
+  (void)state;
+  bg_context_clear(&ctx);
+  ctx.task_id = (uint64_t)BG_ID_MAX + 1;
+  assert_int_equal(bg_xtrace_md_encode(&ctx, task, event), -EINVAL);
+  ctx.task_id = 1;
+  bg_parents_set_one(&ctx, UINT64_MAX);
+  assert_int_equal(bg_xtrace_md_encode(&ctx, task, event), -EINVAL);
+}
+
+static void test_xtrace_md_decode_accepts_missing_event(void **state) {
+  (void)state;
+  assert_int_equal(bg_xtrace_md_decode(&out, "17", 2, NULL, 5), 0);
+  assert_true(out.task_id == 17);
+  assert_int_equal(out.nparents, 0);
+  assert_int_equal(decode("17", ""), 0);
+  assert_int_equal(out.nparents, 0);
+}
+
+static void test_xtrace_md_decode_accepts_leading_zeros(void **state) {
+  (void)state;
+  assert_int_equal(decode("007", "0009223372036854775807"), 0);
+  assert_true(out.task_id == 7);
+  assert_true(out.parents[0] == (uint64_t)BG_ID_MAX);
+}
+
+static void test_xtrace_md_decode_reads_only_len_bytes(void **state) {
+  (void)state;
+  assert_int_equal(bg_xtrace_md_decode(&out, "123456", 3, "789x", 3), 0);
+  assert_true(out.task_id == 123);
+  assert_true(out.parents[0] == 789);
+}
+
+static void expect_task_rejected(const char *t) {
+  fill_context(&out);
+  assert_int_equal(decode(t, "1"), -EINVAL);
+  assert_context_cleared(&out);
+}
+
+static void test_xtrace_md_rejects_empty_or_missing_task(void **state) {
+  (void)state;
+  expect_task_rejected("");
+  expect_task_rejected(NULL);
+}
+
+static void test_xtrace_md_rejects_zero(void **state) {
+  (void)state;
+  expect_task_rejected("0");
+  expect_task_rejected("000");
+  fill_context(&out);
+  assert_int_equal(decode("1", "0"), -EINVAL);
+  assert_context_cleared(&out);
+}
+
+static void test_xtrace_md_rejects_signs(void **state) {
+  (void)state;
+  expect_task_rejected("+5");
+  expect_task_rejected("-5");
+}
+
+static void test_xtrace_md_rejects_spaces(void **state) {
+  (void)state;
+  expect_task_rejected(" 5");
+  expect_task_rejected("5 ");
+  expect_task_rejected("5\n");
+}
+
+static void test_xtrace_md_rejects_non_digits(void **state) {
+  (void)state;
+  expect_task_rejected("12a");
+  expect_task_rejected("0x1f");
+  expect_task_rejected("1e3");
+  expect_task_rejected("1.0");
+}
+
+static void test_xtrace_md_rejects_overflow(void **state) {
+  (void)state;
+  expect_task_rejected("9223372036854775808");  /* 2^63 */
+  expect_task_rejected("18446744073709551615"); /* 2^64 - 1 */
+  expect_task_rejected("18446744073709551617"); /* wraps to 1 in 64 bits */
+  expect_task_rejected("99999999999999999999999");
+}
+
+static void test_xtrace_md_rejects_bad_event_with_good_task(void **state) {
+  (void)state;
+  fill_context(&out);
+  assert_int_equal(decode("5", "abc"), -EINVAL);
+  assert_context_cleared(&out);
+  assert_int_equal(decode("5", "9223372036854775808"), -EINVAL);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_xtrace_md_round_trips_task_and_event),
+      cmocka_unit_test(test_xtrace_md_encodes_most_recent_parent),
+      cmocka_unit_test(test_xtrace_md_without_parents_encodes_empty_event),
+      cmocka_unit_test(test_xtrace_md_round_trips_largest_id),
+      cmocka_unit_test(test_xtrace_md_encode_rejects_inactive_context),
+      cmocka_unit_test(test_xtrace_md_encode_rejects_ids_above_63_bits),
+      cmocka_unit_test(test_xtrace_md_decode_accepts_missing_event),
+      cmocka_unit_test(test_xtrace_md_decode_accepts_leading_zeros),
+      cmocka_unit_test(test_xtrace_md_decode_reads_only_len_bytes),
+      cmocka_unit_test(test_xtrace_md_rejects_empty_or_missing_task),
+      cmocka_unit_test(test_xtrace_md_rejects_zero),
+      cmocka_unit_test(test_xtrace_md_rejects_signs),
+      cmocka_unit_test(test_xtrace_md_rejects_spaces),
+      cmocka_unit_test(test_xtrace_md_rejects_non_digits),
+      cmocka_unit_test(test_xtrace_md_rejects_overflow),
+      cmocka_unit_test(test_xtrace_md_rejects_bad_event_with_good_task),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
