@@ -1,0 +1,76 @@
+/* A forked child reports under its own PID through its own reporter, and
+ * never sends again what the parent had buffered. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "listener.h"
+#include "xtrace/xtrace.h"
+
+#define WAIT_MS 30000
+
+static void test_forked_child_reports_own_pid_without_duplicates(void **state) {
+  (void)state;
+  listener *l = listener_start(0);
+  assert_non_null(l);
+  char server[64];
+  snprintf(server, sizeof server, "127.0.0.1:%u", listener_port(l));
+  xt_config cfg = {.server = server};
+  assert_int_equal(xt_init(&cfg), 0);
+
+  uint64_t task = xt_task_start();
+  for (int i = 0; i < 200; i++) xt_log("test", "parent", 6, NULL);
+  uint64_t last_parent_event = xt_context()->parents[0];
+  pid_t child = fork();
+  if (child == 0) {
+    for (int i = 0; i < 50; i++) xt_log("test", "child", 5, NULL);
+    int rc = xt_flush(WAIT_MS);
+    xt_shutdown();
+    _exit(rc == 0 ? 0 : 1);
+  }
+  assert_true(child > 0);
+  int status;
+  assert_int_equal(waitpid(child, &status, 0), child);
+  assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  assert_int_equal(xt_flush(WAIT_MS), 0);
+  assert_int_equal(listener_wait(l, 250, WAIT_MS), 250);
+  usleep(100000); /* duplicates, if any, would arrive right behind */
+  assert_int_equal(listener_count(l), 250);
+
+  size_t parent_n = 0, child_n = 0;
+  int64_t first_child_parent = 0;
+  for (size_t i = 0; i < 250; i++) {
+    const test_report *r = listener_report(l, i);
+    assert_int_equal((uint64_t)r->task_id, task);
+    for (size_t j = 0; j < i; j++) assert_true(listener_report(l, j)->event_id != r->event_id);
+    if (strcmp(r->label, "parent") == 0) {
+      assert_int_equal(r->pid, getpid());
+      parent_n++;
+    } else {
+      assert_string_equal(r->label, "child");
+      assert_int_equal(r->pid, child);
+      if (child_n++ == 0) first_child_parent = r->parents[0];
+    }
+  }
+  assert_int_equal(parent_n, 200);
+  assert_int_equal(child_n, 50);
+  /* The child continues the task from where the parent stood at the fork. */
+  assert_int_equal((uint64_t)first_child_parent, last_parent_event);
+  xt_shutdown();
+  listener_stop(l);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_forked_child_reports_own_pid_without_duplicates),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,92 @@
+/* Internals shared by the client's files. */
+#ifndef XTRACE_CLIENT_CLIENT_H
+#define XTRACE_CLIENT_CLIENT_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ring.h"
+#include "xtrace/xtrace.h"
+
+#define XT_TLS __attribute__((tls_model("initial-exec"))) __thread
+
+typedef struct xt__config {
+  char server[256];
+  size_t buffer_bytes;
+  unsigned flush_ms;
+  unsigned join_threshold;
+  bool debug;
+} xt__config;
+
+/* Per-thread state. The context is large (items), the rest is what an event
+ * needs without a syscall: the TID is fetched once per thread. */
+typedef struct xt__thread {
+  bg_context ctx;
+  int32_t tid;
+  bool internal;
+  char name[16];
+} xt__thread;
+
+extern XT_TLS xt__thread xt__self;
+
+typedef struct xt__client {
+  xt__config cfg;
+  xt__ring ring;
+  _Atomic int state;          /* XT__OFF, XT__ON, XT__SHUT */
+  _Atomic int reporter;       /* XT__REPORTER_* */
+  _Atomic uint64_t dropped;
+  _Atomic uint64_t last_drop_task;
+  _Atomic uint64_t drained;   /* records taken from the ring */
+  _Atomic uint64_t sent;      /* reports written to the socket */
+  _Atomic uint64_t connects;
+  _Atomic uint64_t parse_failures;
+  _Atomic uint64_t sent_pos;  /* ring position whose records are all sent */
+  _Atomic bool link_down;     /* the last connect attempt failed */
+} xt__client;
+
+enum { XT__OFF = 0, XT__ON = 1, XT__SHUT = 2 };
+enum { XT__REPORTER_NONE = 0, XT__REPORTER_STARTING = 1, XT__REPORTER_RUNNING = 2 };
+
+extern xt__client xt__g;
+
+/* An event as it sits in the ring, followed by its variable parts:
+ * parents[nparents], then agent, source, label, and for each kv and tag a
+ * uint16 length and the bytes. Encoding into protobuf happens on the reporter
+ * thread, so the application thread only copies bytes. */
+typedef struct xt__rec {
+  uint64_t task_id;
+  uint64_t event_id;
+  int64_t mono_ns;
+  const void *caller;
+  int32_t tid;
+  uint16_t nparents;
+  uint16_t agent_len;
+  uint16_t source_len;
+  uint16_t label_len;
+  uint16_t nkv;
+  uint16_t ntags;
+  uint8_t label_cut;
+  char thread_name[16];
+} xt__rec;
+
+void xt__reporter_start(void);
+void xt__reporter_wake(void);
+void xt__reporter_fork_child(void);
+int xt__reporter_wait_sent(uint64_t pos, unsigned timeout_ms);
+void xt__reporter_stop(unsigned timeout_ms);
+
+/* Turns one ring record into a framed report appended to out; returns the
+ * bytes written or 0 if cap is too small. */
+struct xt__proc;
+size_t xt__report_encode(const xt__rec *rec, uint32_t len, int64_t wall_offset_ns,
+                         uint8_t *out, size_t cap);
+void xt__report_proc_init(void);
+size_t xt__report_encode_dropped(uint64_t task_id, uint64_t count, uint8_t *out, size_t cap);
+
+void xt__config_load(xt__config *cfg, const xt_config *over);
+void xt__debugf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+int64_t xt__now_mono_ns(void);
+
+#endif

@@ -1,0 +1,108 @@
+/* Start-up and shutdown of the client, and its configuration from the
+ * environment. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <bsd/string.h>
+
+#include "client.h"
+
+xt__client xt__g;
+
+static unsigned long env_ulong(const char *name, unsigned long dflt, unsigned long max) {
+  const char *s = getenv(name);
+  if (!s || !*s) return dflt;
+  char *end;
+  errno = 0;
+  unsigned long v = strtoul(s, &end, 10);
+  if (errno || *end || v == 0 || v > max) {
+    xt__debugf("ignoring %s=%s: not a number in 1..%lu", name, s, max);
+    return dflt;
+  }
+  return v;
+}
+
+void xt__config_load(xt__config *cfg, const xt_config *over) {
+  const char *debug = getenv("XTRACE_DEBUG");
+  cfg->debug = debug && *debug && strcmp(debug, "0") != 0;
+  const char *server = over && over->server ? over->server : getenv("XTRACE_SERVER");
+  strlcpy(cfg->server, server && *server ? server : XT_DEFAULT_SERVER, sizeof cfg->server);
+  cfg->buffer_bytes = over && over->buffer_bytes
+                          ? over->buffer_bytes
+                          : env_ulong("XTRACE_BUFFER_BYTES", XT_DEFAULT_BUFFER_BYTES, 1ul << 30);
+  cfg->flush_ms = over && over->flush_ms ? over->flush_ms
+                                         : (unsigned)env_ulong("XTRACE_FLUSH_MS", XT_DEFAULT_FLUSH_MS, 60000);
+  cfg->join_threshold = over && over->join_threshold
+                            ? over->join_threshold
+                            : (unsigned)env_ulong("XTRACE_JOIN_THRESHOLD", BG_JOIN_THRESHOLD, BG_MAX_PARENTS / 2);
+  if (cfg->join_threshold > BG_MAX_PARENTS / 2) cfg->join_threshold = BG_MAX_PARENTS / 2;
+}
+
+/* Debug lines go straight to the kernel: the preload interposes write(), and
+ * this must neither be traced nor allocate. */
+void xt__debugf(const char *fmt, ...) {
+  if (!xt__g.cfg.debug) return;
+  char buf[512];
+  int n = snprintf(buf, sizeof buf, "xtrace[%d]: ", (int)getpid());
+  va_list ap;
+  va_start(ap, fmt);
+  int m = vsnprintf(buf + n, sizeof buf - (size_t)n - 1, fmt, ap);
+  va_end(ap);
+  size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m < sizeof buf - (size_t)n - 1 ? (size_t)m : sizeof buf - (size_t)n - 2);
+  buf[len++] = '\n';
+  syscall(SYS_write, 2, buf, len);
+}
+
+/* The child of a fork keeps none of the parent's reporter: the parent sends
+ * what it had buffered, the child starts an empty buffer and its own reporter
+ * on its first event. Only the forking thread exists here, so its TLS is the
+ * only per-thread state to refresh. */
+static void fork_child(void) {
+  if (atomic_load(&xt__g.state) != XT__ON) return;
+  xt__reporter_fork_child();
+  xt__ring_destroy(&xt__g.ring);
+  if (xt__ring_init(&xt__g.ring, xt__g.cfg.buffer_bytes) != 0) atomic_store(&xt__g.state, XT__OFF);
+  atomic_store(&xt__g.dropped, 0);
+  atomic_store(&xt__g.drained, 0);
+  atomic_store(&xt__g.sent, 0);
+  atomic_store(&xt__g.connects, 0);
+  atomic_store(&xt__g.parse_failures, 0);
+  atomic_store(&xt__g.sent_pos, 0);
+  xt__self.tid = 0;
+  bg_id_reseed_all();
+}
+
+int xt_init(const xt_config *cfg) {
+  static _Atomic int once;
+  int expected = 0;
+  if (!atomic_compare_exchange_strong(&once, &expected, 1)) return 0;
+  xt__config_load(&xt__g.cfg, cfg);
+  int err = xt__ring_init(&xt__g.ring, xt__g.cfg.buffer_bytes);
+  if (err) {
+    xt__debugf("cannot map the event buffer: %s", strerror(-err));
+    return err;
+  }
+  err = pthread_atfork(NULL, NULL, fork_child);
+  if (err) return -err;
+  atomic_store_explicit(&xt__g.state, XT__ON, memory_order_release);
+  return 0;
+}
+
+int xt_flush(unsigned timeout_ms) {
+  if (atomic_load(&xt__g.state) != XT__ON) return 0;
+  return xt__reporter_wait_sent(xt__ring_head(&xt__g.ring), timeout_ms);
+}
+
+void xt_shutdown(void) {
+  int expected = XT__ON;
+  if (!atomic_compare_exchange_strong(&xt__g.state, &expected, XT__SHUT)) return;
+  xt__reporter_stop(xt__g.cfg.flush_ms);
+  uint64_t dropped = atomic_load(&xt__g.dropped);
+  if (dropped) xt__debugf("%llu events dropped", (unsigned long long)dropped);
+}

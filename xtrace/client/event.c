@@ -1,0 +1,172 @@
+/* The calling thread's side: its context, and turning an event into a ring
+ * record. Nothing here locks, allocates or makes a syscall other than reading
+ * the clock (and fetching the TID once per thread). */
+#include <errno.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client.h"
+
+XT_TLS xt__thread xt__self;
+
+int64_t xt__now_mono_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+bg_context *xt_context(void) { return &xt__self.ctx; }
+
+void xt_context_set(const bg_context *ctx) { bg_context_copy(&xt__self.ctx, ctx); }
+
+void xt_context_clear(void) { bg_context_clear(&xt__self.ctx); }
+
+uint64_t xt_task_start(void) { return bg_context_start_task(&xt__self.ctx); }
+
+int32_t xt_thread_id(void) {
+  if (xt__self.tid == 0) xt__self.tid = (int32_t)syscall(SYS_gettid);
+  return xt__self.tid;
+}
+
+void xt_thread_set_name(const char *name) {
+  size_t n = name ? strnlen(name, sizeof xt__self.name - 1) : 0;
+  if (n) memcpy(xt__self.name, name, n);
+  xt__self.name[n] = '\0';
+}
+
+bool xt_thread_is_internal(void) { return xt__self.internal; }
+
+static size_t str_len(const char *s, size_t max) { return s ? strnlen(s, max) : 0; }
+
+#define FIELD_MAX 1024u /* bound on agent, source, keys, values, tags */
+
+/* memcpy that allows (NULL, 0): absent strings are common here. */
+static uint8_t *put_bytes(uint8_t *p, const void *src, size_t n) {
+  if (n) memcpy(p, src, n);
+  return p + n;
+}
+
+static uint8_t *put_str(uint8_t *p, const char *s, size_t n) {
+  uint16_t n16 = (uint16_t)n;
+  memcpy(p, &n16, sizeof n16);
+  return put_bytes(p + sizeof n16, s, n);
+}
+
+static size_t record_size(const xt_event_info *ev, size_t nparents, size_t label_len,
+                          size_t agent_len, size_t source_len) {
+  size_t size = sizeof(xt__rec) + nparents * sizeof(uint64_t) + agent_len + source_len + label_len;
+  for (size_t i = 0; i < ev->nkv; i++)
+    size += 4 + str_len(ev->kv[i].key, FIELD_MAX) + str_len(ev->kv[i].value, FIELD_MAX);
+  for (size_t i = 0; i < ev->ntags; i++) size += 2 + str_len(ev->tags[i], FIELD_MAX);
+  return size;
+}
+
+static void count_drop(uint64_t task_id) {
+  atomic_fetch_add_explicit(&xt__g.dropped, 1, memory_order_relaxed);
+  atomic_store_explicit(&xt__g.last_drop_task, task_id, memory_order_relaxed);
+}
+
+uint64_t xt_event(const xt_event_info *ev) {
+  bg_context *ctx = &xt__self.ctx;
+  if (!ctx->task_id) return 0;
+  if (atomic_load_explicit(&xt__g.state, memory_order_acquire) != XT__ON) {
+    if (atomic_load_explicit(&xt__g.state, memory_order_relaxed) == XT__SHUT) count_drop(ctx->task_id);
+    return 0;
+  }
+  if (atomic_load_explicit(&xt__g.reporter, memory_order_relaxed) == XT__REPORTER_NONE)
+    xt__reporter_start();
+
+  size_t label_len = ev->label ? ev->label_len : 0;
+  uint8_t label_cut = label_len > XT_LABEL_MAX;
+  if (label_cut) label_len = XT_LABEL_MAX - (sizeof XT_CUT_MARKER - 1);
+  size_t agent_len = str_len(ev->agent, FIELD_MAX);
+  size_t source_len = ev->caller ? 0 : str_len(ev->source, FIELD_MAX);
+  size_t nkv = ev->nkv > 64 ? 64 : ev->nkv, ntags = ev->ntags > 64 ? 64 : ev->ntags;
+  xt_event_info bounded = *ev;
+  bounded.nkv = nkv;
+  bounded.ntags = ntags;
+  size_t size = record_size(&bounded, ctx->nparents, label_len, agent_len, source_len);
+
+  xt__rec *rec = xt__ring_reserve(&xt__g.ring, size);
+  if (!rec) {
+    count_drop(ctx->task_id);
+    return 0;
+  }
+  uint64_t id = bg_id_fresh();
+  rec->task_id = ctx->task_id;
+  rec->event_id = id;
+  rec->mono_ns = xt__now_mono_ns();
+  rec->caller = ev->caller;
+  rec->tid = xt_thread_id();
+  rec->nparents = (uint16_t)ctx->nparents;
+  rec->agent_len = (uint16_t)agent_len;
+  rec->source_len = (uint16_t)source_len;
+  rec->label_len = (uint16_t)label_len;
+  rec->nkv = (uint16_t)nkv;
+  rec->ntags = (uint16_t)ntags;
+  rec->label_cut = label_cut;
+  memcpy(rec->thread_name, xt__self.name, sizeof rec->thread_name);
+
+  uint8_t *p = (uint8_t *)(rec + 1);
+  p = put_bytes(p, ctx->parents, ctx->nparents * sizeof(uint64_t));
+  p = put_bytes(p, ev->agent, agent_len);
+  p = put_bytes(p, ev->source, source_len);
+  p = put_bytes(p, ev->label, label_len);
+  for (size_t i = 0; i < nkv; i++) {
+    p = put_str(p, ev->kv[i].key, str_len(ev->kv[i].key, FIELD_MAX));
+    p = put_str(p, ev->kv[i].value, str_len(ev->kv[i].value, FIELD_MAX));
+  }
+  for (size_t i = 0; i < ntags; i++) p = put_str(p, ev->tags[i], str_len(ev->tags[i], FIELD_MAX));
+  xt__ring_commit(rec, size);
+
+  bg_parents_set_one(ctx, id);
+  return id;
+}
+
+uint64_t xt_log(const char *agent, const char *label, size_t label_len, const void *caller) {
+  xt_event_info ev = {.agent = agent, .label = label, .label_len = label_len, .caller = caller};
+  return xt_event(&ev);
+}
+
+/* Emits a join event whose parents are the thread's whole current set, so the
+ * set collapses to that one event. If the event cannot be recorded the set
+ * stays as it is: correct, only larger. */
+static void collapse(void) {
+  static const char label[] = "join";
+  xt_event_info ev = {.agent = "xtrace", .label = label, .label_len = sizeof label - 1};
+  xt_event(&ev);
+}
+
+int xt_join(uint64_t task_id, const uint64_t *parents, size_t n) {
+  bg_context *ctx = &xt__self.ctx;
+  if (task_id == 0 || n == 0) return (int)ctx->nparents;
+  if (ctx->task_id == 0) {
+    ctx->task_id = task_id;
+    ctx->nparents = 0;
+  } else if (ctx->task_id != task_id) {
+    /* Events of another task cannot be parents here: a task is one graph. */
+    return (int)ctx->nparents;
+  }
+  unsigned threshold = xt__g.cfg.join_threshold ? xt__g.cfg.join_threshold : BG_JOIN_THRESHOLD;
+  if (bg_parents_union(ctx, parents, n) < 0) {
+    /* Too many even for the set's capacity: collapse what we have first. */
+    collapse();
+    if (bg_parents_union(ctx, parents, n) < 0) return -ENOSPC;
+  }
+  if (ctx->nparents > threshold) collapse();
+  return (int)ctx->nparents;
+}
+
+void xt_count_parse_failure(void) {
+  atomic_fetch_add_explicit(&xt__g.parse_failures, 1, memory_order_relaxed);
+}
+
+void xt_get_stats(xt_stats *out) {
+  out->emitted = atomic_load(&xt__g.drained);
+  out->dropped = atomic_load(&xt__g.dropped);
+  out->sent = atomic_load(&xt__g.sent);
+  out->connects = atomic_load(&xt__g.connects);
+  out->parse_failures = atomic_load(&xt__g.parse_failures);
+}

@@ -1,0 +1,227 @@
+/* Reporter-thread side of an event: the facts every report shares (host,
+ * process, command line), resolving a caller address to a source location,
+ * and encoding a ring record as a framed X-Trace v4 report. */
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bsd/string.h>
+
+#include "client.h"
+#include "xtrace/frame.h"
+#include "xtrace_report.pb-c.h"
+
+#define MAX_FIELDS 64
+
+static struct {
+  char host[256];
+  char cmdline[4096];
+  int32_t pid;
+} proc;
+
+const char *xt_hostname(void) { return proc.host; }
+
+static size_t read_file(const char *path, char *buf, size_t cap) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  size_t n = 0;
+  while (n < cap) {
+    ssize_t r = read(fd, buf + n, cap - n);
+    if (r <= 0) break;
+    n += (size_t)r;
+  }
+  close(fd);
+  return n;
+}
+
+void xt__report_proc_init(void) {
+  if (gethostname(proc.host, sizeof proc.host - 1) != 0) strlcpy(proc.host, "unknown", sizeof proc.host);
+  proc.pid = (int32_t)getpid();
+  /* /proc/self/cmdline separates arguments with NULs; a report wants one line. */
+  size_t n = read_file("/proc/self/cmdline", proc.cmdline, sizeof proc.cmdline - 1);
+  while (n > 0 && proc.cmdline[n - 1] == '\0') n--;
+  for (size_t i = 0; i < n; i++)
+    if (proc.cmdline[i] == '\0') proc.cmdline[i] = ' ';
+  proc.cmdline[n] = '\0';
+}
+
+/* dladdr takes the loader's lock, so it runs here and not on the caller's
+ * thread; a small direct-mapped cache keeps a hot log site cheap. */
+#define SOURCE_CACHE 256
+static struct {
+  const void *addr;
+  char text[160];
+} source_cache[SOURCE_CACHE];
+
+static const char *resolve_source(const void *addr) {
+  size_t slot = ((uintptr_t)addr >> 2) % SOURCE_CACHE;
+  if (source_cache[slot].addr == addr) return source_cache[slot].text;
+  char *out = source_cache[slot].text;
+  Dl_info info;
+  if (dladdr(addr, &info) && info.dli_fname) {
+    const char *base = strrchr(info.dli_fname, '/');
+    base = base ? base + 1 : info.dli_fname;
+    uintptr_t off = (uintptr_t)addr - (uintptr_t)info.dli_fbase;
+    if (info.dli_sname)
+      snprintf(out, sizeof source_cache[slot].text, "%s+0x%" PRIxPTR " (%s)", base, off, info.dli_sname);
+    else
+      snprintf(out, sizeof source_cache[slot].text, "%s+0x%" PRIxPTR, base, off);
+  } else {
+    snprintf(out, sizeof source_cache[slot].text, "0x%" PRIxPTR, (uintptr_t)addr);
+  }
+  source_cache[slot].addr = addr;
+  return out;
+}
+
+/* Names of threads that never set one through the library: the kernel's. */
+#define NAME_CACHE 128
+static struct {
+  int32_t tid;
+  char name[16];
+} name_cache[NAME_CACHE];
+
+static const char *thread_name(int32_t tid, const char *recorded) {
+  if (recorded[0]) return recorded;
+  size_t slot = (uint32_t)tid % NAME_CACHE;
+  if (name_cache[slot].tid == tid) return name_cache[slot].name;
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/task/%d/comm", (int)tid);
+  size_t n = read_file(path, name_cache[slot].name, sizeof name_cache[slot].name - 1);
+  while (n > 0 && name_cache[slot].name[n - 1] == '\n') n--;
+  name_cache[slot].name[n] = '\0';
+  name_cache[slot].tid = tid;
+  return name_cache[slot].name;
+}
+
+/* Copies n bytes as a NUL-terminated string into the scratch area. protobuf-c
+ * strings end at the first NUL, so an embedded NUL becomes U+FFFD instead of
+ * silently cutting the rest of the line. */
+typedef struct scratch {
+  char *p, *end;
+} scratch;
+
+static const char *scratch_str(scratch *s, const uint8_t *src, size_t n, const char *suffix) {
+  char *start = s->p;
+  size_t slen = suffix ? strlen(suffix) : 0;
+  if ((size_t)(s->end - s->p) < n * 3 + slen + 1) return "";
+  for (size_t i = 0; i < n; i++) {
+    if (src[i]) {
+      *s->p++ = (char)src[i];
+    } else {
+      memcpy(s->p, "\xEF\xBF\xBD", 3);
+      s->p += 3;
+    }
+  }
+  if (slen) memcpy(s->p, suffix, slen);
+  s->p += slen;
+  *s->p++ = '\0';
+  return start;
+}
+
+static const uint8_t *get_str(const uint8_t *p, const uint8_t **s, uint16_t *n) {
+  memcpy(n, p, sizeof *n);
+  *s = p + sizeof *n;
+  return *s + *n;
+}
+
+static size_t frame(const Pubsub__XTraceReportv4 *r, uint8_t *out, size_t cap) {
+  size_t len = pubsub__xtrace_reportv4__get_packed_size(r);
+  if (len + XT_FRAME_HEADER_LEN > cap) return 0;
+  xt_frame_header(out, (uint32_t)len);
+  pubsub__xtrace_reportv4__pack(r, out + XT_FRAME_HEADER_LEN);
+  return len + XT_FRAME_HEADER_LEN;
+}
+
+static void common_fields(Pubsub__XTraceReportv4 *r) {
+  r->host = proc.host;
+  r->has_process_id = 1;
+  r->process_id = proc.pid;
+  r->process_name = proc.cmdline;
+}
+
+size_t xt__report_encode(const xt__rec *rec, uint32_t len, int64_t wall_offset_ns, uint8_t *out,
+                         size_t cap) {
+  static char scratch_buf[3 * (XT_LABEL_MAX + 2 * MAX_FIELDS * 1024) + 4096];
+  scratch s = {scratch_buf, scratch_buf + sizeof scratch_buf};
+  const uint8_t *p = (const uint8_t *)(rec + 1), *end = (const uint8_t *)rec + len;
+  Pubsub__XTraceReportv4 r = PUBSUB__XTRACE_REPORTV4__INIT;
+  int64_t parents[BG_MAX_PARENTS];
+  char *keys[MAX_FIELDS], *values[MAX_FIELDS], *tags[MAX_FIELDS];
+
+  if (rec->nparents > BG_MAX_PARENTS || rec->nkv > MAX_FIELDS || rec->ntags > MAX_FIELDS) return 0;
+  r.has_task_id = r.has_event_id = 1;
+  r.task_id = (int64_t)rec->task_id;
+  r.event_id = (int64_t)rec->event_id;
+  memcpy(parents, p, rec->nparents * sizeof(uint64_t));
+  p += rec->nparents * sizeof(uint64_t);
+  r.n_parent_event_id = rec->nparents;
+  r.parent_event_id = parents;
+  /* Microseconds, as the Go client sends them; readers tell ms and µs apart
+   * by magnitude. */
+  r.has_timestamp = r.has_hrt = 1;
+  r.timestamp = (rec->mono_ns + wall_offset_ns) / 1000;
+  r.hrt = rec->mono_ns;
+  common_fields(&r);
+  r.has_thread_id = 1;
+  r.thread_id = rec->tid;
+  r.threadname = (char *)thread_name(rec->tid, rec->thread_name);
+  r.agent = (char *)scratch_str(&s, p, rec->agent_len, NULL);
+  p += rec->agent_len;
+  if (rec->caller) {
+    r.source = (char *)resolve_source(rec->caller);
+  } else {
+    r.source = (char *)scratch_str(&s, p, rec->source_len, NULL);
+  }
+  p += rec->source_len;
+  r.label = (char *)scratch_str(&s, p, rec->label_len, rec->label_cut ? XT_CUT_MARKER : NULL);
+  p += rec->label_len;
+  for (size_t i = 0; i < rec->nkv; i++) {
+    const uint8_t *k, *v;
+    uint16_t kn, vn;
+    p = get_str(p, &k, &kn);
+    p = get_str(p, &v, &vn);
+    keys[i] = (char *)scratch_str(&s, k, kn, NULL);
+    values[i] = (char *)scratch_str(&s, v, vn, NULL);
+  }
+  for (size_t i = 0; i < rec->ntags; i++) {
+    const uint8_t *t;
+    uint16_t tn;
+    p = get_str(p, &t, &tn);
+    tags[i] = (char *)scratch_str(&s, t, tn, NULL);
+  }
+  if (p > end) return 0; /* cannot happen for a record this client wrote */
+  r.n_key = r.n_value = rec->nkv;
+  r.key = keys;
+  r.value = values;
+  r.n_tags = rec->ntags;
+  r.tags = tags;
+  return frame(&r, out, cap);
+}
+
+size_t xt__report_encode_dropped(uint64_t task_id, uint64_t count, uint8_t *out, size_t cap) {
+  char label[64], value[24];
+  snprintf(label, sizeof label, "xtrace dropped %" PRIu64 " events", count);
+  snprintf(value, sizeof value, "%" PRIu64, count);
+  char *key = "dropped", *val = value, *tag = "dropped";
+  Pubsub__XTraceReportv4 r = PUBSUB__XTRACE_REPORTV4__INIT;
+  r.has_task_id = r.has_event_id = r.has_timestamp = r.has_hrt = 1;
+  r.task_id = (int64_t)task_id;
+  r.event_id = (int64_t)bg_id_fresh();
+  r.hrt = xt__now_mono_ns();
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  r.timestamp = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+  common_fields(&r);
+  r.agent = "xtrace";
+  r.label = label;
+  r.n_key = r.n_value = 1;
+  r.key = &key;
+  r.value = &val;
+  r.n_tags = 1;
+  r.tags = &tag;
+  return frame(&r, out, cap);
+}

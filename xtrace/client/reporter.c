@@ -1,0 +1,335 @@
+/* The reporter thread: drains the ring, encodes reports, and writes pubsub
+ * frames to the collector. Everything that may block lives here, never on an
+ * application thread. While the collector is unreachable the ring keeps the
+ * events; once it is full, producers drop and count. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "xtrace/frame.h"
+
+#define SENDBUF_BYTES (512u << 10)
+#define BACKOFF_MIN_MS 20u
+#define BACKOFF_MAX_MS 1000u
+#define IDLE_MAX_MS 20u
+#define CONNECT_TIMEOUT_MS 1000
+#define SEND_TIMEOUT_S 1
+
+static struct {
+  pthread_mutex_t lock; /* only for the sleep/wake condition */
+  pthread_cond_t wake;
+  _Atomic bool stop;
+  _Atomic bool stopped;
+  _Atomic bool urgent;
+  int fd;
+  dev_t fd_dev; /* identity of our socket, to notice an application's */
+  ino_t fd_ino; /* close() or dup2() over the descriptor */
+  unsigned backoff_ms;
+  int64_t next_connect_ns;
+  uint8_t *buf;
+  size_t buf_len;
+  uint64_t buf_ring_pos; /* ring position covered by what is in buf */
+  uint64_t cursor;       /* next ring position to encode */
+  uint64_t dropped_reported;
+} rep = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, .fd = -1};
+
+static int64_t clock_ns(clockid_t id) {
+  struct timespec ts;
+  clock_gettime(id, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void disconnect(void) {
+  if (rep.fd >= 0) close(rep.fd);
+  rep.fd = -1;
+}
+
+/* "host:port" or "[v6addr]:port". */
+static int split_addr(const char *addr, char *host, size_t hcap, char *port, size_t pcap) {
+  const char *colon = strrchr(addr, ':');
+  if (!colon || !colon[1] || strlen(colon + 1) >= pcap) return -EINVAL;
+  const char *h = addr;
+  size_t hlen = (size_t)(colon - addr);
+  if (hlen >= 2 && h[0] == '[' && h[hlen - 1] == ']') {
+    h++;
+    hlen -= 2;
+  }
+  if (hlen == 0 || hlen >= hcap) return -EINVAL;
+  memcpy(host, h, hlen);
+  host[hlen] = '\0';
+  memcpy(port, colon + 1, strlen(colon + 1) + 1);
+  return 0;
+}
+
+static int connect_one(const struct addrinfo *ai) {
+  int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
+  if (fd < 0) return -errno;
+  if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) {
+    int err = -errno;
+    close(fd);
+    return err;
+  }
+  struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+  int soerr = 0;
+  socklen_t elen = sizeof soerr;
+  if (poll(&pfd, 1, CONNECT_TIMEOUT_MS) != 1 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &elen) ||
+      soerr) {
+    close(fd);
+    return soerr ? -soerr : -ETIMEDOUT;
+  }
+  /* Blocking writes with a timeout: a slow collector stalls this thread for
+   * at most SEND_TIMEOUT_S per write, never the application. */
+  struct timeval tv = {.tv_sec = SEND_TIMEOUT_S};
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  int fl = fcntl(fd, F_GETFL);
+  if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+    close(fd);
+    return -EIO;
+  }
+  return fd;
+}
+
+static void try_connect(void) {
+  int64_t now = clock_ns(CLOCK_MONOTONIC);
+  if (now < rep.next_connect_ns) return;
+  char host[256], port[16];
+  int fd = split_addr(xt__g.cfg.server, host, sizeof host, port, sizeof port);
+  struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV}, *res = NULL;
+  if (fd == 0) fd = getaddrinfo(host, port, &hints, &res) == 0 ? -EHOSTUNREACH : -ENOENT;
+  for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) fd = connect_one(ai);
+  if (res) freeaddrinfo(res);
+  struct stat st;
+  if (fd >= 0 && fstat(fd, &st) == 0) {
+    rep.fd = fd;
+    rep.fd_dev = st.st_dev;
+    rep.fd_ino = st.st_ino;
+    rep.backoff_ms = BACKOFF_MIN_MS;
+    atomic_store(&xt__g.link_down, false);
+    atomic_fetch_add(&xt__g.connects, 1);
+    xt__debugf("connected to %s", xt__g.cfg.server);
+    return;
+  }
+  if (fd >= 0) close(fd);
+  if (!atomic_load(&xt__g.link_down)) xt__debugf("collector %s unreachable: %s", xt__g.cfg.server, strerror(-fd));
+  atomic_store(&xt__g.link_down, true);
+  rep.next_connect_ns = now + (int64_t)rep.backoff_ms * 1000000;
+  rep.backoff_ms = rep.backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : rep.backoff_ms * 2;
+}
+
+/* The collector never sends; a readable socket means it closed or reset.
+ * A changed inode means the application closed our descriptor and reused the
+ * number: forget it without closing, it is no longer ours. */
+static bool link_alive(void) {
+  struct stat st;
+  if (fstat(rep.fd, &st) != 0 || st.st_dev != rep.fd_dev || st.st_ino != rep.fd_ino) {
+    rep.fd = -1;
+    return false;
+  }
+  char c;
+  ssize_t r = recv(rep.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+    disconnect();
+    return false;
+  }
+  return true;
+}
+
+/* Writes buf out. On failure keeps the frames that did not fully go out, so
+ * they are sent again on the next connection; the collector never sees a
+ * torn frame twice because a connection starts at a frame boundary. */
+static bool send_buf(void) {
+  size_t off = 0;
+  while (off < rep.buf_len) {
+    ssize_t w = send(rep.fd, rep.buf + off, rep.buf_len - off, MSG_NOSIGNAL);
+    if (w > 0) {
+      off += (size_t)w;
+      continue;
+    }
+    if (w < 0 && errno == EINTR) continue;
+    break;
+  }
+  size_t done = 0, frames = 0;
+  xt_frame f;
+  long n;
+  while ((n = xt_frame_parse(rep.buf + done, rep.buf_len - done, &f)) > 0 && done + (size_t)n <= off) {
+    done += (size_t)n;
+    frames++;
+  }
+  atomic_fetch_add(&xt__g.sent, frames);
+  memmove(rep.buf, rep.buf + done, rep.buf_len - done);
+  rep.buf_len -= done;
+  if (rep.buf_len) {
+    disconnect();
+    return false;
+  }
+  atomic_store_explicit(&xt__g.sent_pos, rep.buf_ring_pos, memory_order_release);
+  return true;
+}
+
+/* Encodes ring records into buf until it is full or the ring is empty, and
+ * gives their space back to producers. Returns how many were taken. */
+static size_t fill_buf(int64_t wall_offset_ns) {
+  size_t taken = 0;
+  uint64_t dropped = atomic_load_explicit(&xt__g.dropped, memory_order_relaxed);
+  if (dropped > rep.dropped_reported) {
+    size_t n = xt__report_encode_dropped(atomic_load(&xt__g.last_drop_task), dropped - rep.dropped_reported,
+                                         rep.buf + rep.buf_len, SENDBUF_BYTES - rep.buf_len);
+    if (n) {
+      rep.buf_len += n;
+      rep.dropped_reported = dropped;
+    }
+  }
+  for (;;) {
+    uint32_t len;
+    uint64_t next;
+    const xt__rec *rec = xt__ring_peek(&xt__g.ring, rep.cursor, &len, &next);
+    if (!rec) break;
+    size_t n = xt__report_encode(rec, len, wall_offset_ns, rep.buf + rep.buf_len, SENDBUF_BYTES - rep.buf_len);
+    if (n == 0 && rep.buf_len > 0) break; /* full: send first */
+    rep.buf_len += n;                     /* n == 0 on an empty buffer: unencodable, skipped */
+    rep.cursor = next;
+    taken++;
+  }
+  if (taken) {
+    xt__ring_release(&xt__g.ring, rep.cursor);
+    atomic_fetch_add_explicit(&xt__g.drained, taken, memory_order_relaxed);
+  }
+  rep.buf_ring_pos = rep.cursor;
+  return taken;
+}
+
+/* One round of work; true if anything moved. */
+static bool pump(void) {
+  if (rep.fd < 0) try_connect();
+  if (rep.fd < 0 || !link_alive()) return false;
+  if (rep.buf_len && !send_buf()) return false;
+  int64_t wall_offset_ns = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
+  size_t taken = fill_buf(wall_offset_ns);
+  if (rep.buf_len) send_buf();
+  else atomic_store_explicit(&xt__g.sent_pos, rep.cursor, memory_order_release);
+  return taken > 0;
+}
+
+static void sleep_ms(unsigned ms) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  ts.tv_nsec += (long)ms * 1000000;
+  ts.tv_sec += ts.tv_nsec / 1000000000;
+  ts.tv_nsec %= 1000000000;
+  pthread_mutex_lock(&rep.lock);
+  if (!atomic_load(&rep.urgent) && !atomic_load(&rep.stop)) pthread_cond_timedwait(&rep.wake, &rep.lock, &ts);
+  atomic_store(&rep.urgent, false);
+  pthread_mutex_unlock(&rep.lock);
+}
+
+static void *reporter_main(void *arg) {
+  (void)arg;
+  xt__self.internal = true;
+  xt_thread_set_name("xtrace-report");
+  xt__report_proc_init();
+  if (!rep.buf) rep.buf = malloc(SENDBUF_BYTES);
+  rep.backoff_ms = BACKOFF_MIN_MS;
+  rep.cursor = xt__ring_tail(&xt__g.ring);
+  atomic_store(&xt__g.reporter, XT__REPORTER_RUNNING);
+  unsigned idle_ms = 1;
+  while (rep.buf && !atomic_load(&rep.stop)) {
+    if (pump()) {
+      idle_ms = 1;
+      continue;
+    }
+    /* Producers never wake us (that would be a syscall on their path), so
+     * poll, backing off while idle. */
+    sleep_ms(rep.fd < 0 ? BACKOFF_MIN_MS : idle_ms);
+    if (idle_ms < IDLE_MAX_MS) idle_ms *= 2;
+  }
+  disconnect();
+  atomic_store(&rep.stopped, true);
+  return NULL;
+}
+
+void xt__reporter_start(void) {
+  int expected = XT__REPORTER_NONE;
+  if (!atomic_compare_exchange_strong(&xt__g.reporter, &expected, XT__REPORTER_STARTING)) return;
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&attr, 256u << 10);
+  /* The reporter takes no signals: they belong to the application's threads.
+   * It inherits the mask, so block everything around the creation. Marking
+   * the creator internal makes the preload's pthread_create hook pass the
+   * call through untraced. */
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  bool was_internal = xt__self.internal;
+  xt__self.internal = true;
+  pthread_t th;
+  int err = pthread_create(&th, &attr, reporter_main, NULL);
+  xt__self.internal = was_internal;
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  pthread_attr_destroy(&attr);
+  if (err) {
+    xt__debugf("cannot start the reporter: %s", strerror(err));
+    atomic_store(&xt__g.state, XT__OFF);
+  }
+}
+
+void xt__reporter_wake(void) {
+  pthread_mutex_lock(&rep.lock);
+  atomic_store(&rep.urgent, true);
+  pthread_cond_signal(&rep.wake);
+  pthread_mutex_unlock(&rep.lock);
+}
+
+int xt__reporter_wait_sent(uint64_t pos, unsigned timeout_ms) {
+  int64_t deadline = clock_ns(CLOCK_MONOTONIC) + (int64_t)timeout_ms * 1000000;
+  for (;;) {
+    if (atomic_load_explicit(&xt__g.sent_pos, memory_order_acquire) >= pos) return 0;
+    int r = atomic_load(&xt__g.reporter);
+    if (r == XT__REPORTER_NONE) return 0; /* nothing was ever emitted */
+    /* With the collector unreachable, waiting would only delay the program. */
+    if (r == XT__REPORTER_RUNNING && atomic_load(&xt__g.link_down)) return -ENOTCONN;
+    if (clock_ns(CLOCK_MONOTONIC) >= deadline) return -ETIMEDOUT;
+    xt__reporter_wake();
+    struct timespec ts = {0, 500000};
+    nanosleep(&ts, NULL);
+  }
+}
+
+void xt__reporter_stop(unsigned timeout_ms) {
+  if (atomic_load(&xt__g.reporter) == XT__REPORTER_NONE) return;
+  int err = xt__reporter_wait_sent(xt__ring_head(&xt__g.ring), timeout_ms);
+  if (err) xt__debugf("exit: events left unsent (%s)", strerror(-err));
+  atomic_store(&rep.stop, true);
+  xt__reporter_wake();
+}
+
+void xt__reporter_fork_child(void) {
+  /* The parent's reporter does not exist here; its lock may have been held
+   * at the fork, so the primitives are made anew. The socket copy is closed:
+   * the parent keeps its own. Unsent frames belong to the parent. */
+  pthread_mutex_init(&rep.lock, NULL);
+  pthread_cond_init(&rep.wake, NULL);
+  if (rep.fd >= 0) close(rep.fd);
+  rep.fd = -1;
+  rep.buf_len = 0;
+  rep.cursor = 0;
+  rep.buf_ring_pos = 0;
+  rep.dropped_reported = 0;
+  rep.next_connect_ns = 0;
+  atomic_store(&rep.stop, false);
+  atomic_store(&rep.stopped, false);
+  atomic_store(&rep.urgent, false);
+  atomic_store(&xt__g.link_down, false);
+  atomic_store(&xt__g.reporter, XT__REPORTER_NONE);
+}
