@@ -1,0 +1,278 @@
+/* A test publisher for xtrace-server: speaks the pubsub framing over TCP and
+ * builds X-Trace v4 reports with protobuf-c, like the reference clients.
+ *
+ *   publisher ADDR scenario          the fixed reports the integration test checks
+ *   publisher ADDR bench N           N reports as fast as possible (tasks of 100)
+ *   publisher ADDR one TASK LABEL    one report
+ *   publisher ADDR absurd-topic|absurd-msg|garbage|topic   one hostile stream, then
+ *                                    (except absurd-*) a good report of task 0xbad0
+ *   publisher ADDR partial SECONDS   half a frame, then silence for SECONDS
+ *   publisher ADDR idle N SECONDS    N connections that send nothing
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "xtrace/frame.h"
+#include "xtrace_report.pb-c.h"
+
+static const char *addr;
+
+static int connect_addr(void) {
+  char host[256];
+  const char *colon = strrchr(addr, ':');
+  if (!colon || (size_t)(colon - addr) >= sizeof host) {
+    fprintf(stderr, "publisher: bad address %s\n", addr);
+    exit(2);
+  }
+  memcpy(host, addr, (size_t)(colon - addr));
+  host[colon - addr] = 0;
+  struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res;
+  if (getaddrinfo(host, colon + 1, &hints, &res) != 0) {
+    fprintf(stderr, "publisher: cannot resolve %s\n", addr);
+    exit(2);
+  }
+  int fd = socket(res->ai_family, SOCK_STREAM, 0);
+  if (fd < 0 || connect(fd, res->ai_addr, res->ai_addrlen) < 0) {
+    perror("publisher: connect");
+    exit(1);
+  }
+  freeaddrinfo(res);
+  return fd;
+}
+
+static void send_all(int fd, const void *p, size_t n) {
+  const char *c = p;
+  while (n) {
+    ssize_t w = send(fd, c, n, MSG_NOSIGNAL);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      perror("publisher: send");
+      exit(1);
+    }
+    c += w;
+    n -= (size_t)w;
+  }
+}
+
+/* Appends one framed report to buf (which must have room) and returns its size. */
+static size_t frame_report(uint8_t *buf, const Pubsub__XTraceReportv4 *r) {
+  size_t len = pubsub__xtrace_reportv4__get_packed_size(r);
+  xt_frame_header(buf, (uint32_t)len);
+  pubsub__xtrace_reportv4__pack(r, buf + XT_FRAME_HEADER_LEN);
+  return XT_FRAME_HEADER_LEN + len;
+}
+
+static void send_report(int fd, const Pubsub__XTraceReportv4 *r) {
+  uint8_t buf[65536];
+  send_all(fd, buf, frame_report(buf, r));
+}
+
+typedef struct spec {
+  int64_t task, event;
+  int64_t parents[4];
+  size_t nparents;
+  int64_t ts;
+  const char *host, *pname, *label;
+  int pid, tid;
+  const char *tag, *key, *value;
+} spec;
+
+static void send_spec(int fd, const spec *s) {
+  Pubsub__XTraceReportv4 r = PUBSUB__XTRACE_REPORTV4__INIT;
+  r.has_task_id = r.has_event_id = r.has_timestamp = r.has_hrt = r.has_process_id = r.has_thread_id = 1;
+  r.task_id = s->task;
+  r.event_id = s->event;
+  r.n_parent_event_id = s->nparents;
+  r.parent_event_id = (int64_t *)s->parents;
+  r.timestamp = s->ts;
+  r.hrt = 5000;
+  r.host = (char *)s->host;
+  r.process_id = s->pid;
+  r.process_name = (char *)s->pname;
+  r.thread_id = s->tid;
+  r.threadname = "worker";
+  r.agent = "test";
+  r.source = "publisher.c";
+  r.label = (char *)s->label;
+  char *tag = (char *)s->tag, *key = (char *)s->key, *value = (char *)s->value;
+  if (tag) r.n_tags = 1, r.tags = &tag;
+  if (key) r.n_key = r.n_value = 1, r.key = &key, r.value = &value;
+  send_report(fd, &r);
+}
+
+/* Three processes (one per connection, as real ones would be), a cross-process
+ * edge each way and a join with two parents; timestamps in microseconds except
+ * one in milliseconds, as the Java client sends them. */
+static int scenario(void) {
+  const int64_t T = 0x1234abcd5678ef01;
+  static const spec alpha[] = {
+      {T, 11, {0}, 0, 1700000000000000, "alpha", "frontend --port 1", "request start", 101, 101, "main", NULL, NULL},
+      {T, 12, {11}, 1, 1700000000000100, "alpha", "frontend --port 1", "calling backend", 101, 101, NULL, NULL, NULL},
+      {T, 13, {12, 22}, 2, 1700000000002000, "alpha", "frontend --port 1", "join", 101, 102, NULL, NULL, NULL},
+  };
+  static const spec beta[] = {
+      {T, 21, {12}, 1, 1700000000000200, "beta", "backend", "handling <script>alert(1)</script>", 202, 202, NULL,
+       "peer", "alpha:1"},
+      {T, 22, {21}, 1, 1700000000001, "beta", "backend", "backend done", 202, 202, "rpc", NULL, NULL},
+  };
+  static const spec gamma[] = {
+      {2, 31, {0}, 0, 1700000000005000, "gamma", "batch", "other task", 303, 303, "batch", NULL, NULL},
+      {3, 41, {0}, 0, 1700000000006000, "gamma", "batch", "q\"uote \\ back\nline \x01 bad\xff end", 303, 303,
+       NULL, NULL, NULL},
+  };
+  const spec *groups[] = {alpha, beta, gamma};
+  size_t sizes[] = {3, 2, 2};
+  for (int g = 0; g < 3; g++) {
+    pid_t p = fork();
+    if (p == 0) {
+      int fd = connect_addr();
+      for (size_t i = 0; i < sizes[g]; i++) send_spec(fd, &groups[g][i]);
+      close(fd);
+      _exit(0);
+    }
+  }
+  int status, ok = 1;
+  while (wait(&status) > 0) ok &= WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  return ok ? 0 : 1;
+}
+
+static uint64_t rng_state;
+static uint64_t rnd(void) {
+  rng_state ^= rng_state << 13;
+  rng_state ^= rng_state >> 7;
+  rng_state ^= rng_state << 17;
+  return rng_state;
+}
+
+/* Reports shaped like the preload's: tasks of 100 events in a chain, a log
+ * line as label, sent in 64 KiB writes. */
+static int bench(long n) {
+  int fd = connect_addr();
+  rng_state = (uint64_t)getpid() * 0x9E3779B97F4A7C15u ^ (uint64_t)time(NULL);
+  if (!rng_state) rng_state = 1;
+  static uint8_t buf[1 << 16];
+  size_t used = 0;
+  char label[64], host[] = "benchhost";
+  int64_t task = 0, parent = 0;
+  struct timespec now;
+  for (long i = 0; i < n; i++) {
+    if (i % 100 == 0) task = (int64_t)(rnd() >> 1) | 1, parent = 0;
+    Pubsub__XTraceReportv4 r = PUBSUB__XTRACE_REPORTV4__INIT;
+    int64_t event = (int64_t)(rnd() >> 1) | 1;
+    clock_gettime(CLOCK_REALTIME, &now);
+    r.has_task_id = r.has_event_id = r.has_timestamp = r.has_hrt = r.has_process_id = r.has_thread_id = 1;
+    r.task_id = task;
+    r.event_id = event;
+    if (parent) r.n_parent_event_id = 1, r.parent_event_id = &parent;
+    r.timestamp = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+    r.hrt = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+    r.host = host;
+    r.process_id = getpid();
+    r.process_name = "bench-publisher";
+    r.thread_id = getpid();
+    r.agent = "stderr";
+    snprintf(label, sizeof label, "handled request %ld in 42 us status=ok", i);
+    r.label = label;
+    if (used + 512 > sizeof buf) {
+      send_all(fd, buf, used);
+      used = 0;
+    }
+    used += frame_report(buf + used, &r);
+    parent = event;
+  }
+  send_all(fd, buf, used);
+  close(fd);
+  return 0;
+}
+
+static void put_be32(uint8_t *p, uint32_t v) {
+  p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8), p[3] = (uint8_t)v;
+}
+
+static void good_after(int fd) {
+  spec s = {0xbad0, 1, {0}, 0, 1700000000000000, "h", "p", "good after bad", 1, 1, NULL, NULL, NULL};
+  send_spec(fd, &s);
+}
+
+static int hostile(const char *kind, int argc, char **argv) {
+  int fd = connect_addr();
+  uint8_t b[64];
+  if (strcmp(kind, "absurd-topic") == 0) {
+    put_be32(b, 0xFFFFFFF0u);
+    send_all(fd, b, 4);
+  } else if (strcmp(kind, "absurd-msg") == 0) {
+    put_be32(b, 6);
+    memcpy(b + 4, "xtrace", 6);
+    put_be32(b + 10, 0x7FFFFFFFu);
+    send_all(fd, b, 14);
+  } else if (strcmp(kind, "garbage") == 0) {
+    memset(b, 0xff, 20);
+    uint8_t h[XT_FRAME_HEADER_LEN];
+    send_all(fd, h, xt_frame_header(h, 20));
+    send_all(fd, b, 20);
+    good_after(fd);
+  } else if (strcmp(kind, "topic") == 0) {
+    put_be32(b, 5);
+    memcpy(b + 4, "other", 5);
+    put_be32(b + 9, 3);
+    memcpy(b + 13, "abc", 3);
+    send_all(fd, b, 16);
+    good_after(fd);
+  } else if (strcmp(kind, "partial") == 0 && argc > 0) {
+    uint8_t h[XT_FRAME_HEADER_LEN];
+    send_all(fd, h, xt_frame_header(h, 1000));
+    send_all(fd, "partial", 7);
+    sleep((unsigned)atoi(argv[0]));
+  } else {
+    fprintf(stderr, "publisher: unknown mode %s\n", kind);
+    return 2;
+  }
+  /* Wait for the server to close (absurd) or read our reports, then leave. */
+  shutdown(fd, SHUT_WR);
+  char sink[16];
+  while (recv(fd, sink, sizeof sink, 0) > 0) {
+  }
+  close(fd);
+  return 0;
+}
+
+static int idle(int n, int seconds) {
+  int *fds = calloc((size_t)n, sizeof *fds);
+  for (int i = 0; i < n; i++) fds[i] = connect_addr();
+  printf("ready\n");
+  fflush(stdout);
+  sleep((unsigned)seconds);
+  for (int i = 0; i < n; i++) close(fds[i]);
+  free(fds);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 3) {
+    fprintf(stderr, "usage: publisher HOST:PORT MODE [ARGS]\n");
+    return 2;
+  }
+  addr = argv[1];
+  const char *mode = argv[2];
+  if (strcmp(mode, "scenario") == 0) return scenario();
+  if (strcmp(mode, "bench") == 0 && argc > 3) return bench(atol(argv[3]));
+  if (strcmp(mode, "idle") == 0 && argc > 4) return idle(atoi(argv[3]), atoi(argv[4]));
+  if (strcmp(mode, "one") == 0 && argc > 4) {
+    int fd = connect_addr();
+    spec s = {(int64_t)strtoull(argv[3], NULL, 16), 7, {0}, 0, 1700000000000000, "h", "p", argv[4], 1, 1,
+              NULL, NULL, NULL};
+    send_spec(fd, &s);
+    close(fd);
+    return 0;
+  }
+  return hostile(mode, argc - 3, argv + 3);
+}

@@ -1,0 +1,291 @@
+#include "http.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <microhttpd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "json.h"
+#include "log.h"
+#include "query.h"
+#include "report.h"
+#include "stats.h"
+#include "store.h"
+
+#ifdef XT_HAVE_UI
+#include "ui_assets.h"
+#endif
+
+/* Bounds on what a request may ask for; past them the answer is 4xx. */
+#define MAX_TASKS_PER_REQUEST 64
+#define MAX_QUERY_PARAM 1024
+#define MAX_OFFSET 1000000000LL
+
+struct xt__http {
+  struct MHD_Daemon *d;
+  int fd;
+  char *dir;
+  xt__events *events;
+};
+
+static const char json_type[] = "application/json; charset=utf-8";
+static const char text_type[] = "text/plain; charset=utf-8";
+
+/* Sends body (taking ownership of a malloc'd buffer). */
+static enum MHD_Result send_owned(struct MHD_Connection *c, unsigned status, const char *type, char *body,
+                                  size_t len) {
+  struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+  if (!r) {
+    free(body);
+    return MHD_NO;
+  }
+  MHD_add_response_header(r, "Content-Type", type);
+  MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+  MHD_add_response_header(r, "Cache-Control", "no-store");
+  enum MHD_Result ret = MHD_queue_response(c, status, r);
+  MHD_destroy_response(r);
+  return ret;
+}
+
+static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status, const char *msg) {
+  char *body = strdup(msg);
+  return body ? send_owned(c, status, text_type, body, strlen(body)) : MHD_NO;
+}
+
+static enum MHD_Result send_buf(struct MHD_Connection *c, unsigned status, const char *type, xt__buf *b) {
+  size_t len;
+  char *body = xt__buf_steal(b, &len);
+  if (!body) return send_text(c, 503, "out of memory\n");
+  return send_owned(c, status, type, body, len);
+}
+
+static enum MHD_Result handle_stats(struct MHD_Connection *c) {
+  xt__buf b;
+  xt__buf_init(&b);
+  xt__stats_json(&b);
+  return send_buf(c, 200, json_type, &b);
+}
+
+/* A non-negative decimal of at most 10 digits, or -1. */
+static long long parse_count(const char *s) {
+  size_t n = strlen(s);
+  if (n == 0 || n > 10) return -1;
+  long long v = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (s[i] < '0' || s[i] > '9') return -1;
+    v = v * 10 + (s[i] - '0');
+  }
+  return v;
+}
+
+/* A query parameter: NULL when absent or empty, sets *bad when too long. */
+static const char *param(struct MHD_Connection *c, const char *key, int *bad) {
+  const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, key);
+  if (!v || !*v) return NULL;
+  if (strlen(v) > MAX_QUERY_PARAM) *bad = 1;
+  return v;
+}
+
+static enum MHD_Result handle_tasks(xt__http *h, struct MHD_Connection *c) {
+  int bad = 0;
+  xt__task_filter f = {param(c, "q", &bad), param(c, "tag", &bad), param(c, "process", &bad),
+                       XT_TASKS_DEFAULT_LIMIT, 0};
+  const char *limit = param(c, "limit", &bad), *offset = param(c, "offset", &bad);
+  if (limit && (f.limit = parse_count(limit)) < 0) bad = 1;
+  if (offset && ((f.offset = parse_count(offset)) < 0 || f.offset > MAX_OFFSET)) bad = 1;
+  if (bad) return send_text(c, 400, "bad query parameter: limit and offset are decimal counts, text at most 1024 bytes\n");
+  if (f.limit > XT_TASKS_MAX_LIMIT) f.limit = XT_TASKS_MAX_LIMIT;
+  sqlite3 *db;
+  if (xt__db_open_read(h->dir, &db) < 0) return send_text(c, 503, "database unavailable\n");
+  xt__buf b;
+  xt__buf_init(&b);
+  int rc = xt__query_tasks(db, &f, &b);
+  sqlite3_close(db);
+  if (rc < 0) {
+    xt__buf_free(&b);
+    return send_text(c, 503, "database busy\n");
+  }
+  return send_buf(c, 200, json_type, &b);
+}
+
+/* Parses "id[,id...]". Returns the count, or -1 if any ID is malformed or
+ * there are too many. */
+static int parse_task_list(const char *s, int64_t *ids) {
+  int n = 0;
+  for (;;) {
+    const char *comma = strchr(s, ',');
+    size_t len = comma ? (size_t)(comma - s) : strlen(s);
+    if (n == MAX_TASKS_PER_REQUEST || xt__parse_task_id(s, len, &ids[n]) < 0) return -1;
+    n++;
+    if (!comma) return n;
+    s = comma + 1;
+  }
+}
+
+typedef struct report_ctx {
+  xt__buf *b;
+  int n;
+  int json;
+} report_ctx;
+
+static int add_report(void *arg, const Pubsub__XTraceReportv4 *m, int64_t ts_us) {
+  report_ctx *ctx = arg;
+  if (ctx->json) {
+    if (ctx->n++) xt__buf_putc(ctx->b, ',');
+    xt__report_json(ctx->b, m, ts_us);
+  } else {
+    xt__report_text(ctx->b, m, ts_us);
+  }
+  return ctx->b->oom ? -ENOMEM : 0;
+}
+
+static enum MHD_Result handle_reports(xt__http *h, struct MHD_Connection *c, const char *list, int json) {
+  int64_t ids[MAX_TASKS_PER_REQUEST];
+  int n = parse_task_list(list, ids);
+  if (n < 0) return send_text(c, 400, "bad task ID: expected 1 to 16 hex digits, at most 64 IDs separated by commas\n");
+  sqlite3 *db;
+  if (xt__db_open_read(h->dir, &db) < 0) return send_text(c, 503, "database unavailable\n");
+  xt__buf b;
+  xt__buf_init(&b);
+  report_ctx ctx = {&b, 0, json};
+  long rc = 0;
+  if (json) xt__buf_putc(&b, '[');
+  for (int i = 0; i < n && rc >= 0; i++) {
+    if (json) {
+      xt__buf_puts(&b, i ? ",{\"id\":" : "{\"id\":");
+      xt__json_id_hex(&b, ids[i]);
+      xt__buf_puts(&b, ",\"reports\":[");
+    }
+    ctx.n = 0;
+    rc = xt__query_reports(db, ids[i], add_report, &ctx);
+    if (json) xt__buf_puts(&b, "]}");
+  }
+  if (json) xt__buf_putc(&b, ']');
+  sqlite3_close(db);
+  if (rc < 0) {
+    xt__buf_free(&b);
+    return send_text(c, 503, rc == -ENOMEM ? "out of memory\n" : "database busy\n");
+  }
+  return send_buf(c, 200, json ? json_type : text_type, &b);
+}
+
+static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max) {
+  (void)pos;
+  ssize_t n = xt__events_read(cls, buf, max);
+  return n < 0 ? MHD_CONTENT_READER_END_OF_STREAM : n;
+}
+
+static void sse_free(void *cls) { xt__events_unsubscribe(cls); }
+
+static enum MHD_Result handle_events(xt__http *h, struct MHD_Connection *c) {
+  xt__sse_client *cl = xt__events_subscribe(h->events);
+  if (!cl) return send_text(c, 503, "too many event streams\n");
+  struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, sse_read, cl, sse_free);
+  if (!r) {
+    xt__events_unsubscribe(cl);
+    return MHD_NO;
+  }
+  MHD_add_response_header(r, "Content-Type", "text/event-stream");
+  MHD_add_response_header(r, "Cache-Control", "no-store");
+  MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+  enum MHD_Result ret = MHD_queue_response(c, 200, r);
+  MHD_destroy_response(r);
+  return ret;
+}
+
+static enum MHD_Result handle_asset(struct MHD_Connection *c, const char *url) {
+#ifdef XT_HAVE_UI
+  const xt_ui_asset *a = xt_ui_asset_find(url);
+  if (a) {
+    struct MHD_Response *r = MHD_create_response_from_buffer(a->len, (void *)a->data, MHD_RESPMEM_PERSISTENT);
+    if (!r) return MHD_NO;
+    MHD_add_response_header(r, "Content-Type", a->content_type);
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "X-Frame-Options", "DENY");
+    enum MHD_Result ret = MHD_queue_response(c, 200, r);
+    MHD_destroy_response(r);
+    return ret;
+  }
+#else
+  (void)url;
+#endif
+  return send_text(c, 404, "not found\n");
+}
+
+/* Nothing is ever read from the file system by path, so traversal cannot
+ * reach a file; such paths are still refused outright. */
+static int hostile_path(const char *url) {
+  return url[0] != '/' || strstr(url, "..") || strchr(url, '\\') || strstr(url, "//");
+}
+
+static int has_prefix(const char *s, const char *p, const char **rest) {
+  size_t n = strlen(p);
+  if (strncmp(s, p, n) != 0) return 0;
+  *rest = s + n;
+  return 1;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                              const char *version, const char *upload, size_t *upload_size, void **state) {
+  (void)version, (void)upload, (void)upload_size, (void)state;
+  xt__http *h = cls;
+  const char *rest;
+  if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+    return send_text(c, 405, "only GET and HEAD\n");
+  if (hostile_path(url)) return send_text(c, 400, "bad path\n");
+  if (strcmp(url, "/api/tasks") == 0) return handle_tasks(h, c);
+  if (strcmp(url, "/api/stats") == 0) return handle_stats(c);
+  if (strcmp(url, "/api/events") == 0) return handle_events(h, c);
+  if (has_prefix(url, "/interactive/reports/", &rest)) return handle_reports(h, c, rest, 1);
+  if (has_prefix(url, "/reports/", &rest)) return handle_reports(h, c, rest, 0);
+  if (has_prefix(url, "/api/", &rest)) return send_text(c, 404, "no such endpoint\n");
+  return handle_asset(c, url);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap) {
+  (void)cls;
+  char msg[512];
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  size_t n = strlen(msg);
+  while (n && msg[n - 1] == '\n') msg[--n] = 0;
+  xt__log("http", "%s", msg);
+}
+
+int xt__http_start(xt__http **out, int fd, const char *dir, xt__events *events) {
+  xt__http *h = calloc(1, sizeof *h);
+  if (!h || !(h->dir = strdup(dir))) {
+    free(h);
+    close(fd);
+    return -ENOMEM;
+  }
+  h->fd = fd;
+  h->events = events;
+  /* Thread per connection, because an event stream blocks between messages.
+   * The connection limit bounds the threads; the per-connection memory limit
+   * makes MHD answer oversized request lines and headers with 4xx itself. */
+  h->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
+                              MHD_USE_ERROR_LOG,
+                          0, NULL, NULL, handle, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+                          MHD_OPTION_LISTEN_SOCKET, fd,
+                          MHD_OPTION_CONNECTION_LIMIT, (unsigned)256, MHD_OPTION_CONNECTION_TIMEOUT,
+                          (unsigned)60, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+                          MHD_OPTION_END);
+  if (!h->d) {
+    close(fd);
+    free(h->dir);
+    free(h);
+    return -EIO;
+  }
+  *out = h;
+  return 0;
+}
+
+void xt__http_stop(xt__http *h) {
+  if (!h) return;
+  MHD_stop_daemon(h->d); /* closes the listening socket too */
+  free(h->dir);
+  free(h);
+}

@@ -1,0 +1,14 @@
+/* The HTTP API and the embedded web UI, on libmicrohttpd with one thread per
+ * connection (the event stream blocks between messages). */
+#ifndef XT_SERVER_HTTP_H
+#define XT_SERVER_HTTP_H
+
+#include "events.h"
+
+typedef struct xt__http xt__http;
+
+/* Takes ownership of the listening socket fd. */
+int xt__http_start(xt__http **out, int listen_fd, const char *data_dir, xt__events *events);
+void xt__http_stop(xt__http *h);
+
+#endif

@@ -1,0 +1,181 @@
+/* xtrace-server: the X-Trace collector. Threads: this one waits for
+ * SIGINT/SIGTERM; ingest reads publisher sockets; the writer commits to
+ * SQLite; libmicrohttpd serves the API, one thread per HTTP connection. */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "events.h"
+#include "export.h"
+#include "http.h"
+#include "ingest.h"
+#include "log.h"
+#include "net.h"
+#include "queue.h"
+#include "store.h"
+
+#define QUEUE_BYTES (64u << 20)
+#define MAX_EVENT_STREAMS 64
+
+typedef struct options {
+  const char *reports_addr, *http_addr, *data_dir, *export_task, *format;
+} options;
+
+static void usage(FILE *f) {
+  fputs("usage: xtrace-server [--reports-addr HOST:PORT] [--http-addr HOST:PORT] [--data-dir DIR]\n"
+        "       xtrace-server --export TASK [--format json|dot|chrome] [--data-dir DIR]\n"
+        "\n"
+        "Collects X-Trace v4 reports (pubsub frames over TCP), stores them in SQLite\n"
+        "and serves the HTTP API and web UI.\n"
+        "\n"
+        "  --reports-addr HOST:PORT  where publishers connect (default 127.0.0.1:5563)\n"
+        "  --http-addr HOST:PORT     HTTP API and UI (default 127.0.0.1:4080)\n"
+        "  --data-dir DIR            database directory (default ./xtrace-data)\n"
+        "  --export TASK             write one task to stdout and exit; TASK is 1-16 hex digits\n"
+        "  --format F                export format: json (default), dot, chrome\n"
+        "  --help                    this text\n"
+        "\n"
+        "Port 0 picks a free port. The first two lines on stdout are the bound addresses:\n"
+        "  reports: HOST:PORT\n"
+        "  http: http://HOST:PORT/\n",
+        f);
+}
+
+static int parse_options(int argc, char **argv, options *o) {
+  static const struct option longopts[] = {
+      {"reports-addr", required_argument, NULL, 'r'}, {"http-addr", required_argument, NULL, 'H'},
+      {"data-dir", required_argument, NULL, 'd'},     {"export", required_argument, NULL, 'e'},
+      {"format", required_argument, NULL, 'f'},       {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0}};
+  *o = (options){"127.0.0.1:5563", "127.0.0.1:4080", "./xtrace-data", NULL, "json"};
+  int c;
+  while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    switch (c) {
+    case 'r': o->reports_addr = optarg; break;
+    case 'H': o->http_addr = optarg; break;
+    case 'd': o->data_dir = optarg; break;
+    case 'e': o->export_task = optarg; break;
+    case 'f': o->format = optarg; break;
+    case 'h': usage(stdout); exit(0);
+    default: usage(stderr); return -EINVAL;
+    }
+  }
+  if (optind < argc) {
+    fprintf(stderr, "xtrace-server: unexpected argument '%s'\n", argv[optind]);
+    usage(stderr);
+    return -EINVAL;
+  }
+  return 0;
+}
+
+/* Each publisher connection is a descriptor: thousands of idle publishers
+ * need more than the usual soft limit of 1024. */
+static void raise_fd_limit(void) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
+static int listen_or_explain(const char *what, const char *addr, int *fd, char *actual, size_t n) {
+  int rc = xt__listen_tcp(addr, fd, actual, n);
+  if (rc == -EINVAL)
+    xt__log("main", "bad %s address '%s': expected HOST:PORT", what, addr);
+  else if (rc < 0)
+    xt__log("main", "cannot listen for %s on %s: %s", what, addr, strerror(-rc));
+  return rc;
+}
+
+typedef struct server {
+  xt__queue q;
+  xt__store *store;
+  xt__events *events;
+  xt__ingest *ingest;
+  xt__http *http;
+} server;
+
+static int start(server *s, const options *o) {
+  char raddr[128], haddr[128];
+  int rfd = -1, hfd = -1, rc;
+  if ((rc = listen_or_explain("reports", o->reports_addr, &rfd, raddr, sizeof raddr)) < 0) return rc;
+  if ((rc = listen_or_explain("http", o->http_addr, &hfd, haddr, sizeof haddr)) < 0) {
+    close(rfd);
+    return rc;
+  }
+  xt__ingest_limits lim;
+  xt__ingest_default_limits(&lim);
+  if ((rc = xt__store_open(&s->store, o->data_dir, &s->q)) < 0) {
+    xt__log("main", "cannot open the database in %s: %s", o->data_dir, strerror(-rc));
+    close(rfd);
+    close(hfd);
+    return rc;
+  }
+  if ((rc = xt__events_new(&s->events, MAX_EVENT_STREAMS)) < 0 ||
+      (rc = xt__ingest_new(&s->ingest, rfd, &s->q, &lim)) < 0) {
+    close(hfd);
+    return rc;
+  }
+  xt__store_on_commit(s->store, xt__events_commit, s->events);
+  if ((rc = xt__store_start(s->store)) < 0 || (rc = xt__ingest_start(s->ingest)) < 0) {
+    close(hfd);
+    return rc;
+  }
+  if ((rc = xt__http_start(&s->http, hfd, o->data_dir, s->events)) < 0) {
+    xt__log("main", "cannot start the HTTP server on %s", haddr);
+    return rc;
+  }
+  printf("reports: %s\nhttp: http://%s/\n", raddr, haddr);
+  fflush(stdout);
+  xt__log("main", "storing in %s", o->data_dir);
+  return 0;
+}
+
+/* Order matters: stop reading first, so the last batch is queued; close the
+ * queue so the writer commits what is left and ends; end the event streams
+ * before the HTTP daemon joins their threads. */
+static void stop(server *s) {
+  if (s->ingest) xt__ingest_stop(s->ingest);
+  xt__queue_close(&s->q);
+  if (s->store) xt__store_join(s->store);
+  if (s->events) xt__events_shutdown(s->events);
+  xt__http_stop(s->http);
+  xt__ingest_free(s->ingest);
+  xt__store_free(s->store);
+  xt__events_free(s->events);
+  xt__queue_destroy(&s->q);
+}
+
+int main(int argc, char **argv) {
+  options o;
+  if (parse_options(argc, argv, &o) < 0) return 2;
+  if (o.export_task) return xt__export_main(o.data_dir, o.export_task, o.format, stdout) < 0 ? 1 : 0;
+  raise_fd_limit();
+  /* Signals are taken synchronously by this thread only; the other threads
+   * inherit the blocked mask. A publisher or browser that goes away must not
+   * kill the process with SIGPIPE. */
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, NULL);
+  signal(SIGPIPE, SIG_IGN);
+  server s;
+  memset(&s, 0, sizeof s);
+  xt__queue_init(&s.q, QUEUE_BYTES);
+  if (start(&s, &o) < 0) {
+    stop(&s);
+    return 1;
+  }
+  int sig = 0;
+  sigwait(&set, &sig);
+  xt__log("main", "signal %d: flushing and exiting", sig);
+  stop(&s);
+  return 0;
+}

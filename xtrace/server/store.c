@@ -1,0 +1,199 @@
+#include "store.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "log.h"
+#include "stats.h"
+#include "summary.h"
+
+struct xt__store {
+  sqlite3 *db;
+  sqlite3_stmt *insert, *begin, *commit, *rollback;
+  xt__summary *sum;
+  xt__queue *q;
+  xt__commit_fn on_commit;
+  void *on_commit_arg;
+  pthread_t thread;
+  int started;
+};
+
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS reports(task INTEGER NOT NULL, ts INTEGER NOT NULL,"
+    " label TEXT, raw BLOB NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS reports_task ON reports(task, ts);"
+    "CREATE TABLE IF NOT EXISTS tasks(id INTEGER PRIMARY KEY, title TEXT NOT NULL,"
+    " first INTEGER NOT NULL, last INTEGER NOT NULL, reports INTEGER NOT NULL,"
+    " processes INTEGER NOT NULL, hosts INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS tasks_first ON tasks(first);"
+    "CREATE TABLE IF NOT EXISTS task_procs(task INTEGER NOT NULL, host TEXT NOT NULL,"
+    " pid INTEGER NOT NULL, name TEXT NOT NULL, PRIMARY KEY(task, host, pid)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS task_tags(task INTEGER NOT NULL, tag TEXT NOT NULL,"
+    " PRIMARY KEY(task, tag)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS task_tags_tag ON task_tags(tag);"
+    "PRAGMA user_version=1;";
+
+static int db_path(const char *dir, char *out, size_t n) {
+  int k = snprintf(out, n, "%s/%s", dir, XT_DB_FILE);
+  return k < 0 || (size_t)k >= n ? -ENAMETOOLONG : 0;
+}
+
+static int exec(sqlite3 *db, const char *sql) {
+  char *err = NULL;
+  if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
+    xt__log("store", "%s: %s", sql, err ? err : sqlite3_errmsg(db));
+    sqlite3_free(err);
+    return -EIO;
+  }
+  return 0;
+}
+
+static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st) {
+  if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK) {
+    xt__log("store", "prepare %s: %s", sql, sqlite3_errmsg(db));
+    return -EIO;
+  }
+  return 0;
+}
+
+int xt__store_open(xt__store **out, const char *dir, xt__queue *q) {
+  char path[PATH_MAX];
+  if (db_path(dir, path, sizeof path) < 0) return -ENAMETOOLONG;
+  if (mkdir(dir, 0755) < 0 && errno != EEXIST) return -errno;
+  xt__store *s = calloc(1, sizeof *s);
+  if (!s) return -ENOMEM;
+  s->q = q;
+  int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+  if (rc != SQLITE_OK) {
+    xt__log("store", "cannot open %s: %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
+    xt__store_free(s);
+    return -EIO;
+  }
+  sqlite3_busy_timeout(s->db, 5000);
+  /* WAL: readers never block the writer and a crash leaves the last committed
+   * transaction intact. synchronous=NORMAL syncs the WAL at each checkpoint
+   * rather than each commit: a killed process loses nothing committed, a power
+   * cut may lose the last commits but never corrupts the file. */
+  if (exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                  "PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=8192;"
+                  "PRAGMA journal_size_limit=134217728;") < 0 ||
+      exec(s->db, schema) < 0 ||
+      prepare(s->db, "INSERT INTO reports(task, ts, label, raw) VALUES(?1, ?2, ?3, ?4)", &s->insert) < 0 ||
+      prepare(s->db, "BEGIN IMMEDIATE", &s->begin) < 0 || prepare(s->db, "COMMIT", &s->commit) < 0 ||
+      prepare(s->db, "ROLLBACK", &s->rollback) < 0 || xt__summary_new(&s->sum, s->db) < 0) {
+    xt__store_free(s);
+    return -EIO;
+  }
+  *out = s;
+  return 0;
+}
+
+void xt__store_on_commit(xt__store *s, xt__commit_fn fn, void *arg) {
+  s->on_commit = fn;
+  s->on_commit_arg = arg;
+}
+
+static int step(sqlite3_stmt *st) {
+  int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -EIO;
+}
+
+static int insert_report(xt__store *s, const xt__batch *b, const xt__item *it) {
+  sqlite3_stmt *st = s->insert;
+  const char *label = it->msg->label ? it->msg->label : "";
+  sqlite3_bind_int64(st, 1, it->msg->task_id);
+  sqlite3_bind_int64(st, 2, it->ts_us);
+  sqlite3_bind_text(st, 3, label, -1, SQLITE_STATIC);
+  sqlite3_bind_blob(st, 4, xt__item_raw(b, it), (int)it->raw_len, SQLITE_STATIC);
+  int rc = step(st);
+  sqlite3_clear_bindings(st);
+  return rc;
+}
+
+static int apply_all(xt__store *s, const xt__batch *list, size_t *count) {
+  for (const xt__batch *b = list; b; b = b->next) {
+    for (size_t i = 0; i < b->n; i++) {
+      const xt__item *it = &b->items[i];
+      if (insert_report(s, b, it) < 0 || xt__summary_add(s->sum, it->msg, it->ts_us) < 0) return -EIO;
+      (*count)++;
+    }
+  }
+  return xt__summary_flush(s->sum);
+}
+
+int xt__store_apply(xt__store *s, const xt__batch *list) {
+  size_t count = 0;
+  xt__summary_reset(s->sum);
+  if (step(s->begin) < 0) {
+    xt__log("store", "begin: %s", sqlite3_errmsg(s->db));
+    return -EIO;
+  }
+  if (apply_all(s, list, &count) < 0 || step(s->commit) < 0) {
+    xt__log("store", "batch of %zu reports not stored: %s", count, sqlite3_errmsg(s->db));
+    step(s->rollback);
+    return -EIO;
+  }
+  atomic_fetch_add_explicit(&xt__g_stats.stored, count, memory_order_relaxed);
+  atomic_fetch_add_explicit(&xt__g_stats.batches, 1, memory_order_relaxed);
+  if (s->on_commit) {
+    size_t n;
+    const int64_t *tasks = xt__summary_tasks(s->sum, &n);
+    s->on_commit(s->on_commit_arg, s->db, tasks, n);
+  }
+  return 0;
+}
+
+static void *writer(void *arg) {
+  xt__store *s = arg;
+  xt__batch *list;
+  while ((list = xt__queue_pop_all(s->q)) != NULL) {
+    xt__store_apply(s, list);
+    xt__queue_recycle(s->q, list);
+  }
+  return NULL;
+}
+
+int xt__store_start(xt__store *s) {
+  int rc = pthread_create(&s->thread, NULL, writer, s);
+  if (rc) return -rc;
+  s->started = 1;
+  return 0;
+}
+
+void xt__store_join(xt__store *s) {
+  if (!s->started) return;
+  pthread_join(s->thread, NULL);
+  s->started = 0;
+}
+
+void xt__store_free(xt__store *s) {
+  if (!s) return;
+  xt__store_join(s);
+  xt__summary_free(s->sum);
+  sqlite3_finalize(s->insert);
+  sqlite3_finalize(s->begin);
+  sqlite3_finalize(s->commit);
+  sqlite3_finalize(s->rollback);
+  if (s->db) sqlite3_close(s->db);
+  free(s);
+}
+
+int xt__db_open_read(const char *dir, sqlite3 **out) {
+  char path[PATH_MAX];
+  if (db_path(dir, path, sizeof path) < 0) return -ENAMETOOLONG;
+  sqlite3 *db = NULL;
+  if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+    sqlite3_close(db);
+    return -ENOENT;
+  }
+  sqlite3_busy_timeout(db, 5000);
+  sqlite3_exec(db, "PRAGMA query_only=1", NULL, NULL, NULL);
+  *out = db;
+  return 0;
+}

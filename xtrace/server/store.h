@@ -1,0 +1,43 @@
+/* The SQLite store. One writer thread owns the only writing connection and
+ * commits each group of queued batches in one transaction; readers (HTTP
+ * requests, export) open their own connections, which WAL lets run beside
+ * the writer.
+ *
+ * Schema: reports(task, ts, label, raw) keeps the serialized report as it was
+ * received, so any view can be rebuilt exactly, and the two decoded columns the
+ * queries need; tasks holds one summary row per task, kept current by the
+ * writer in the same transaction as the reports; task_procs and task_tags
+ * hold the distinct (host, pid) pairs and tags of each task. */
+#ifndef XT_SERVER_STORE_H
+#define XT_SERVER_STORE_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "queue.h"
+
+#define XT_DB_FILE "xtrace.db"
+
+typedef struct xt__store xt__store;
+
+/* Called by the writer after each commit with the tasks it changed; db is the
+ * writer's connection, usable for reads during the call. */
+typedef void (*xt__commit_fn)(void *arg, sqlite3 *db, const int64_t *tasks, size_t n);
+
+/* Creates dir if needed, opens (or creates) the database in it. */
+int xt__store_open(xt__store **out, const char *dir, xt__queue *q);
+void xt__store_on_commit(xt__store *s, xt__commit_fn fn, void *arg);
+/* Starts the writer thread; it runs until the queue is closed and drained. */
+int xt__store_start(xt__store *s);
+void xt__store_join(xt__store *s);
+void xt__store_free(xt__store *s);
+/* Writes a list of batches in one transaction (the writer thread's step;
+ * tests call it directly). Returns 0 or a negative errno. */
+int xt__store_apply(xt__store *s, const xt__batch *list);
+
+/* A read connection to the database in dir (query_only). -ENOENT if there
+ * is no database. */
+int xt__db_open_read(const char *dir, sqlite3 **out);
+
+#endif
