@@ -232,6 +232,7 @@ static void sweep_stalled(xt__ingest *in, int64_t now) {
 
 static void *run(void *arg) {
   xt__ingest *in = arg;
+  pthread_setname_np(pthread_self(), "xt-ingest");
   struct epoll_event evs[256];
   int64_t last_sweep = now_ms();
   for (;;) {

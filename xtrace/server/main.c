@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,6 +158,9 @@ int main(int argc, char **argv) {
   if (parse_options(argc, argv, &o) < 0) return 2;
   if (o.export_task) return xt__export_main(o.data_dir, o.export_task, o.format, stdout) < 0 ? 1 : 0;
   raise_fd_limit();
+  /* SQLite's allocation statistics take a global mutex on every malloc; the
+   * server never reads them. */
+  sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
   /* Signals are taken synchronously by this thread only; the other threads
    * inherit the blocked mask. A publisher or browser that goes away must not
    * kill the process with SIGPIPE. */

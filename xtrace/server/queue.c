@@ -115,17 +115,20 @@ xt__batch *xt__queue_get_spare(xt__queue *q) {
   if (b) {
     q->spare = b->next;
     q->n_spare--;
-    b->next = NULL;
   }
   pthread_mutex_unlock(&q->mu);
-  return b ? b : xt__batch_new();
+  if (!b) return xt__batch_new();
+  xt__batch_reset(b);
+  return b;
 }
 
+/* The reports of a recycled batch are freed by whoever takes it next (the
+ * ingest thread), not here: freeing is a large share of the writer's time and
+ * the writer is the bottleneck. */
 void xt__queue_recycle(xt__queue *q, xt__batch *list) {
   while (list) {
     xt__batch *b = list;
     list = list->next;
-    xt__batch_reset(b);
     pthread_mutex_lock(&q->mu);
     int keep = q->n_spare < MAX_SPARE;
     if (keep) {

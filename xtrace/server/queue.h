@@ -58,7 +58,8 @@ xt__batch *xt__queue_pop_all(xt__queue *q);
 void xt__queue_close(xt__queue *q);
 /* A reset batch from the spare list, or a new one (NULL without memory). */
 xt__batch *xt__queue_get_spare(xt__queue *q);
-/* Resets the batches of a popped list and keeps a few for reuse. */
+/* Keeps a few batches of a popped list for reuse (get_spare resets them)
+ * and frees the rest. */
 void xt__queue_recycle(xt__queue *q, xt__batch *list);
 
 #endif

@@ -79,7 +79,7 @@ int xt__store_open(xt__store **out, const char *dir, xt__queue *q) {
    * transaction intact. synchronous=NORMAL syncs the WAL at each checkpoint
    * rather than each commit: a killed process loses nothing committed, a power
    * cut may lose the last commits but never corrupts the file. */
-  if (exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+  if (exec(s->db, "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
                   "PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=8192;"
                   "PRAGMA journal_size_limit=134217728;") < 0 ||
       exec(s->db, schema) < 0 ||
@@ -151,6 +151,7 @@ int xt__store_apply(xt__store *s, const xt__batch *list) {
 
 static void *writer(void *arg) {
   xt__store *s = arg;
+  pthread_setname_np(pthread_self(), "xt-writer");
   xt__batch *list;
   while ((list = xt__queue_pop_all(s->q)) != NULL) {
     xt__store_apply(s, list);
