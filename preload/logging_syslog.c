@@ -1,0 +1,91 @@
+/*
+ * syslog(3): one event per message (a message is one record, even if it
+ * holds newlines), recorded when its priority is at or above the
+ * XTRACE_LOG_LEVEL threshold and the program's own setlogmask lets it out.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "common.h"
+
+extern int __vsnprintf_chk(char *s, size_t maxlen, int flag, size_t slen, const char *fmt,
+                           va_list ap);
+
+static const char *const level_names[] = {"emerg", "alert",  "crit", "err",
+                                          "warning", "notice", "info", "debug"};
+
+static void record(int pri, int flag, const char *fmt, va_list ap, const void *caller) {
+  int level = LOG_PRI(pri);
+  if (level > xt__cfg.log_level || !(setlogmask(0) & LOG_MASK(level)))
+    return;
+  char buf[XT_LABEL_MAX + 1];
+  int n = flag < 0 ? vsnprintf(buf, sizeof buf, fmt, ap)
+                   : __vsnprintf_chk(buf, sizeof buf, flag, sizeof buf, fmt, ap);
+  if (n < 0)
+    return;
+  size_t len = (size_t)n;
+  if (len >= sizeof buf - 1) {
+    len = XT_LABEL_MAX;
+    memcpy(buf + len - (sizeof XT_CUT_MARKER - 1), XT_CUT_MARKER, sizeof XT_CUT_MARKER - 1);
+  }
+  while (len > 0 && buf[len - 1] == '\n')
+    len--;
+  xt_kv kv[] = {{"priority", level_names[level]}};
+  xt_event_info ev = {.agent = "syslog", .label = buf, .label_len = len, .caller = caller,
+                      .kv = kv, .nkv = 1};
+  xt__emit(&ev);
+}
+
+static void hook_vsyslog(int pri, int flag, const char *fmt, va_list ap, const void *caller) {
+  int saved = errno;
+  if (!xt__enter(XT_FAM_SYSLOG)) {
+    if (flag < 0) {
+      vsyslog_fn real = REAL(vsyslog);
+      if (real)
+        real(pri, fmt, ap);
+    } else {
+      __vsyslog_chk_fn real = REAL(__vsyslog_chk);
+      if (real)
+        real(pri, flag, fmt, ap);
+    }
+    return;
+  }
+  va_list again;
+  va_copy(again, ap);
+  if (flag < 0) {
+    vsyslog_fn real = REAL(vsyslog);
+    if (real)
+      real(pri, fmt, ap);
+  } else {
+    __vsyslog_chk_fn real = REAL(__vsyslog_chk);
+    if (real)
+      real(pri, flag, fmt, ap);
+  }
+  int after = errno;
+  errno = saved; /* %m names the caller's errno */
+  record(pri, flag, fmt, again, caller);
+  va_end(again);
+  errno = after;
+  xt__leave();
+}
+
+#define RA __builtin_return_address(0)
+
+XT_HOOK void vsyslog(int pri, const char *fmt, va_list ap) { hook_vsyslog(pri, -1, fmt, ap, RA); }
+XT_HOOK void __vsyslog_chk(int pri, int flag, const char *fmt, va_list ap) {
+  hook_vsyslog(pri, flag, fmt, ap, RA);
+}
+XT_HOOK void syslog(int pri, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  hook_vsyslog(pri, -1, fmt, ap, RA);
+  va_end(ap);
+}
+XT_HOOK void __syslog_chk(int pri, int flag, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  hook_vsyslog(pri, flag, fmt, ap, RA);
+  va_end(ap);
+}
