@@ -1,0 +1,60 @@
+# Helpers for the preload integration tests. Source from bash after setting
+# nothing: CMake passes XT_TOP, XT_SERVER_BIN, XT_PRELOAD_LIB, XT_PROGS and, in
+# sanitizer builds, XT_SANITIZE and XT_SAN_RUNTIME through ENVIRONMENT.
+set -euo pipefail
+. "$XT_TOP/tests/lib/xtserver.sh"
+
+PL_TMP=$(mktemp -d "${TMPDIR:-/tmp}/xtpreload.XXXXXX")
+pl_cleanup() {
+  rm -rf "$PL_TMP"
+  xt__cleanup
+}
+trap pl_cleanup EXIT
+
+# An instrumented library in an uninstrumented program needs its sanitizer
+# runtime loaded first; the programs' own leaks are not ours to report.
+PL_PRELOAD=$XT_PRELOAD_LIB
+if [ -n "${XT_SAN_RUNTIME:-}" ]; then
+  PL_PRELOAD=$XT_SAN_RUNTIME:$PL_PRELOAD
+  export ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0:abort_on_error=0
+  export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+fi
+
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+# Runs a command with the library preloaded.
+traced() { env LD_PRELOAD="$PL_PRELOAD" "$@"; }
+
+pl_start_server() {
+  xt_server_start
+  trap pl_cleanup EXIT
+}
+
+# The single task whose title matches (the first label: the command line).
+task_titled() {
+  local want=$1 id
+  id=$(xt_tasks_json "q=$(jq -rn --arg s "$want" '$s|@uri')" | jq -r --arg s "$want" \
+    '[.[] | select(.title | contains($s))] | if length == 1 then .[0].id else empty end')
+  [ -n "$id" ] || fail "no single task titled '$want': $(xt_tasks_json)"
+  echo "$id"
+}
+
+# The reports of a task as a JSON array.
+reports() { xt_task_reports_json "$1" | jq '.[0].reports'; }
+
+# Number of tasks the collector stored.
+task_count() { xt_tasks_json "limit=1000" | jq 'length'; }
+
+# Polls until the jq filter, applied to the task's reports, yields true.
+wait_reports_match() {
+  local task=$1 filter=$2 timeout=${3:-20}
+  local deadline=$((SECONDS + timeout))
+  while [ "$SECONDS" -le "$deadline" ]; do
+    if reports "$task" | jq -e "$filter" >/dev/null 2>&1; then return 0; fi
+    sleep 0.2
+  done
+  return 1
+}
