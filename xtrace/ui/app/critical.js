@@ -28,7 +28,7 @@ XT.CriticalPanel.prototype.render = function () {
     var e = s.event;
     var share = longest > 0 ? s.delta / longest : 0;
     var changed = i > 0 && steps[i - 1].event.proc !== e.proc;
-    list.appendChild(el('li', { class: 'crit-step' + (changed ? ' hop' : ''), 'data-i': e.index,
+    list.appendChild(el('li', { class: 'crit-step' + (changed ? ' hop' : ''), 'data-i': e.index, 'data-event': e.id,
       onclick: function () { self.onSelect(e); } },
     el('div', { class: 'crit-times' },
       el('span', { class: 'crit-delta', text: i ? '+' + XT.formatDuration(s.delta) : 'start' }),

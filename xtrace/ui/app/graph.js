@@ -215,22 +215,37 @@ XT.GraphView.prototype.size = function () {
 XT.GraphView.prototype.fit = function (whole) {
   var s = this.size(), lay = this.layout;
   this.fitWidth = s.w;
-  // The legend covers the top left corner; keep the graph clear of it when
-  // there is room to.
+  // The legend covers the top left corner: keep the graph beside it when the
+  // stage is wide, below it when narrow. Its height follows from its rows
+  // (measuring it would force a layout of the whole fresh SVG).
+  var rows = Math.min(this.task.processes.length, 12) + (this.task.processes.length > 12 ? 1 : 0);
+  var legendH = 58 + 18 * rows;
   var left = s.w > 2 * LEGEND_W + 200 ? LEGEND_W : 0;
-  var w = s.w - left - 16;
-  var kAll = Math.min(w / lay.width, s.h / lay.height, 1.25);
+  var top = left ? 0 : legendH;
+  var w = s.w - left - 16, h = s.h - top;
+  var kAll = Math.min(w / lay.width, h / lay.height, 1.25);
   var k, x, y;
   if (whole || kAll >= 0.6) {
     k = Math.max(kAll, 0.01);
     x = left + (w - lay.width * k) / 2;
-    y = Math.max((s.h - lay.height * k) / 2, 0);
+    y = top + Math.max((h - lay.height * k) / 2, 0);
   } else {
     k = Math.max(Math.min(w / lay.width, 1), 0.6);
     x = lay.width * k < w ? left + (w - lay.width * k) / 2 : 16;
-    y = 8;
+    y = top + 8;
   }
   d3.select(this.svg).call(this.zoom.transform, d3.zoomIdentity.translate(x, y).scale(k));
+};
+
+// Pans (without zooming) so that an event is on screen, e.g. after the
+// details panel took part of the stage.
+XT.GraphView.prototype.reveal = function (e) {
+  var p = this.layout.pos[e.index], s = this.measure(), t = d3.zoomTransform(this.svg);
+  var sx = t.applyX(p.x), sy = t.applyY(p.y), margin = XT.NODE_W * t.k / 2 + 24;
+  if (sx > margin && sx < s.w - margin && sy > 24 && sy < s.h - 24) return;
+  var dx = sx < margin ? margin - sx : (sx > s.w - margin ? s.w - margin - sx : 0);
+  var dy = sy < 24 || sy > s.h - 24 ? s.h / 2 - sy : 0;
+  d3.select(this.svg).transition().duration(250).call(this.zoom.translateBy, dx / t.k, dy / t.k);
 };
 
 XT.GraphView.prototype.zoomBy = function (f) {

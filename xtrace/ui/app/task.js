@@ -51,7 +51,7 @@ XT.TaskPage.prototype.render = function (tab) {
         var t2 = performance.now();
         window.__xtRender = { task: self.id, events: task.events.length, edges: task.edges.length,
           chains: gt.chains, engine: gt.engine, fetchMs: Math.round(t1 - t0), layoutMs: Math.round(gt.layoutMs),
-          buildMs: Math.round(gt.buildMs), totalMs: Math.round(t2 - t0) };
+          buildMs: Math.round(gt.buildMs), totalMs: Math.round(t2 - t0), sinceNavigationMs: Math.round(t2) };
         document.body.setAttribute('data-rendered', self.id);
       }, 0);
     });
@@ -126,7 +126,9 @@ XT.TaskPage.prototype.select = function (e, focus) {
   this.selected = e;
   if (e) this.details.show(e); else this.details.hide();
   this.syncSelection();
-  if (e && focus && this.tab !== 'swimlane') this.views.graph.focus(e);
+  if (e && this.tab !== 'swimlane') {
+    if (focus) this.views.graph.focus(e); else this.views.graph.reveal(e);
+  }
 };
 
 XT.TaskPage.prototype.syncSelection = function () {
