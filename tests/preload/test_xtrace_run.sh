@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# scripts/xtrace-run preloads the library, sets the collector and extra
+# variables, and the command is traced.
+. "$(dirname "$0")/lib.sh"
+pl_start_server
+run=$XT_TOP/scripts/xtrace-run
+"$run" --help | grep -q -- '--server' || fail "--help"
+out=$(LD_PRELOAD=${XT_SAN_RUNTIME:-} "$run" --lib "$XT_PRELOAD_LIB" --server "$XTRACE_SERVER" \
+  XTRACE_LOG_PREFIX=1 -- "$XT_PROGS/exitcode" 2>/dev/null) && fail "exit status lost" || true
+[[ "$out" =~ ^\[xtrace\ [0-9a-f]{16}\ [0-9]+\]\ to\ stdout$ ]] || fail "output: $out"
+xt_wait_reports 4
+task_titled "$XT_PROGS/exitcode" >/dev/null
