@@ -254,6 +254,8 @@ XT_HOOK int system(const char *cmd) {
     sigaction(SIGINT, &ign, &sys_saved_int);
     sigaction(SIGQUIT, &ign, &sys_saved_quit);
   }
+  bool int_was_ignored = sys_saved_int.sa_handler == SIG_IGN;
+  bool quit_was_ignored = sys_saved_quit.sa_handler == SIG_IGN;
   pthread_mutex_unlock(&sys_lock);
   sigset_t chld, omask;
   sigemptyset(&chld);
@@ -266,9 +268,9 @@ XT_HOOK int system(const char *cmd) {
   posix_spawnattr_init(&attr);
   sigset_t def;
   sigemptyset(&def);
-  if (sys_saved_int.sa_handler != SIG_IGN)
+  if (!int_was_ignored)
     sigaddset(&def, SIGINT);
-  if (sys_saved_quit.sa_handler != SIG_IGN)
+  if (!quit_was_ignored)
     sigaddset(&def, SIGQUIT);
   posix_spawnattr_setsigdefault(&attr, &def);
   posix_spawnattr_setsigmask(&attr, &omask);
