@@ -53,6 +53,12 @@ async function main() {
     await page.fill('input.search-q', '');
     await page.waitForSelector(`tr[data-task="${bigId}"]`);
 
+    // Live updates: a task published while the list is open appears in it.
+    const late = fx.smallTask(Date.now() * 1000);
+    await publish(reportsAddr, late.reports.slice(0, 1));
+    await page.waitForSelector(`tr[data-task="${hex(late.taskId)}"]`, { timeout: 15000 }).catch(() => null);
+    check(await page.isVisible(`tr[data-task="${hex(late.taskId)}"]`), 'a new task appears live, without reloading');
+
     // Causal graph: exactly one node per event, exactly the DAG's edges.
     await page.click(`tr[data-task="${smallId}"] a.task-title`);
     await page.waitForSelector(`body[data-rendered="${smallId}"]`);

@@ -56,11 +56,14 @@ var XT = window.XT || (window.XT = {});
     var src = new EventSource('/api/events');
     src.onopen = function () { live.className = 'live on'; };
     src.onerror = function () { live.className = 'live off'; };
-    src.onmessage = function (ev) {
+    // The server names its messages "task"; unnamed ones are accepted too.
+    var onTask = function (ev) {
       var t;
       try { t = JSON.parse(ev.data); } catch (err) { return; }
       if (view && view.onTaskUpdate) view.onTaskUpdate(t);
     };
+    src.addEventListener('task', onTask);
+    src.onmessage = onTask;
   }
 
   function pollStats() {

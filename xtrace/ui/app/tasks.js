@@ -86,6 +86,7 @@ XT.TasksView.prototype.load = function (append) {
   }).catch(function (err) {
     if (seq !== self.seq) return;
     self.empty.hidden = false;
+    self.table.hidden = true;
     XT.clear(self.empty).appendChild(XT.el('div', { class: 'error', text: 'Could not load tasks: ' + err.message }));
   });
 };
@@ -103,13 +104,23 @@ XT.TasksView.prototype.updateCount = function () {
   }
 };
 
+function plural(n, one, many) {
+  return XT.formatCount(n) + ' ' + (n === 1 ? one : many);
+}
+
 XT.TasksView.prototype.row = function (t) {
   var el = XT.el, href = '#/task/' + t.id;
   var procs = Array.isArray(t.processes) ? t.processes : [];
-  var tags = Array.isArray(t.tags) ? t.tags : [];
   var chips = el('td', { class: 'chips' });
   procs.slice(0, 4).forEach(function (p) { chips.appendChild(el('span', { class: 'chip', title: p, text: XT.truncate(p, 28) })); });
   if (procs.length > 4) chips.appendChild(el('span', { class: 'chip more-chip', text: '+' + (procs.length - 4) }));
+  // A server that sends counts rather than names still gets a readable cell.
+  if (typeof t.processes === 'number') {
+    var hosts = typeof t.hosts === 'number' ? t.hosts : (Array.isArray(t.hosts) ? t.hosts.length : 0);
+    chips.appendChild(el('span', { class: 'count-cell', text: plural(t.processes, 'process', 'processes') +
+      (hosts ? ' on ' + plural(hosts, 'host', 'hosts') : '') }));
+  }
+  var tags = Array.isArray(t.tags) ? t.tags : [];
   var tagCell = el('td', { class: 'chips' });
   tags.slice(0, 5).forEach(function (g) { tagCell.appendChild(el('span', { class: 'chip tag', text: XT.truncate(g, 24) })); });
   var tr = el('tr', { 'data-task': t.id },
