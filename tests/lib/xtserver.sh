@@ -19,8 +19,8 @@ xt__tmpdirs=()
 
 xt__cleanup() {
   if [ -n "${XT_SERVER_PID:-}" ] && kill -0 "$XT_SERVER_PID" 2>/dev/null; then
-    kill -TERM "$XT_SERVER_PID" 2>/dev/null
-    wait "$XT_SERVER_PID" 2>/dev/null
+    kill -TERM "$XT_SERVER_PID" 2>/dev/null || true
+    wait "$XT_SERVER_PID" 2>/dev/null || true
   fi
   local d
   for d in "${xt__tmpdirs[@]}"; do rm -rf "$d"; done
@@ -71,8 +71,8 @@ xt_server_stop() {
 
 xt_server_kill9() {
   [ -n "${XT_SERVER_PID:-}" ] || return 0
-  kill -KILL "$XT_SERVER_PID" 2>/dev/null
-  wait "$XT_SERVER_PID" 2>/dev/null
+  kill -KILL "$XT_SERVER_PID" 2>/dev/null || true
+  wait "$XT_SERVER_PID" 2>/dev/null || true
   XT_SERVER_PID=
   return 0
 }

@@ -265,9 +265,11 @@ int xt__http_start(xt__http **out, int fd, const char *dir, xt__events *events) 
   h->events = events;
   /* Thread per connection, because an event stream blocks between messages.
    * The connection limit bounds the threads; the per-connection memory limit
-   * makes MHD answer oversized request lines and headers with 4xx itself. */
-  h->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
-                              MHD_USE_ERROR_LOG,
+   * makes MHD answer oversized request lines and headers with 4xx itself.
+   * poll(), not select(): with thousands of publishers connected, HTTP
+   * sockets get descriptors past FD_SETSIZE. */
+  h->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
+                              MHD_USE_ITC | MHD_USE_ERROR_LOG,
                           0, NULL, NULL, handle, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
                           MHD_OPTION_LISTEN_SOCKET, fd,
                           MHD_OPTION_CONNECTION_LIMIT, (unsigned)256, MHD_OPTION_CONNECTION_TIMEOUT,

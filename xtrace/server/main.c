@@ -26,6 +26,7 @@
 
 typedef struct options {
   const char *reports_addr, *http_addr, *data_dir, *export_task, *format;
+  xt__ingest_limits lim;
 } options;
 
 static void usage(FILE *f) {
@@ -40,6 +41,9 @@ static void usage(FILE *f) {
         "  --data-dir DIR            database directory (default ./xtrace-data)\n"
         "  --export TASK             write one task to stdout and exit; TASK is 1-16 hex digits\n"
         "  --format F                export format: json (default), dot, chrome\n"
+        "  --max-connections N       publisher connections kept open at once (default 16384)\n"
+        "  --stall-ms MS             drop a publisher whose partial frame makes no progress\n"
+        "                            for this long (default 30000); idle ones are kept\n"
         "  --help                    this text\n"
         "\n"
         "Port 0 picks a free port. The first two lines on stdout are the bound addresses:\n"
@@ -48,14 +52,28 @@ static void usage(FILE *f) {
         f);
 }
 
+static long positive(const char *s) {
+  char *end;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (errno || *end || end == s || v <= 0 || v > 1000000000) {
+    fprintf(stderr, "xtrace-server: '%s' is not a positive number\n", s);
+    return -1;
+  }
+  return v;
+}
+
 static int parse_options(int argc, char **argv, options *o) {
   static const struct option longopts[] = {
       {"reports-addr", required_argument, NULL, 'r'}, {"http-addr", required_argument, NULL, 'H'},
       {"data-dir", required_argument, NULL, 'd'},     {"export", required_argument, NULL, 'e'},
       {"format", required_argument, NULL, 'f'},       {"help", no_argument, NULL, 'h'},
+      {"max-connections", required_argument, NULL, 'm'}, {"stall-ms", required_argument, NULL, 's'},
       {NULL, 0, NULL, 0}};
-  *o = (options){"127.0.0.1:5563", "127.0.0.1:4080", "./xtrace-data", NULL, "json"};
+  *o = (options){"127.0.0.1:5563", "127.0.0.1:4080", "./xtrace-data", NULL, "json", {0}};
+  xt__ingest_default_limits(&o->lim);
   int c;
+  long v;
   while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
     switch (c) {
     case 'r': o->reports_addr = optarg; break;
@@ -64,6 +82,14 @@ static int parse_options(int argc, char **argv, options *o) {
     case 'e': o->export_task = optarg; break;
     case 'f': o->format = optarg; break;
     case 'h': usage(stdout); exit(0);
+    case 'm':
+      if ((v = positive(optarg)) < 0) return -EINVAL;
+      o->lim.max_connections = (size_t)v;
+      break;
+    case 's':
+      if ((v = positive(optarg)) < 0) return -EINVAL;
+      o->lim.stall_ms = (int)v;
+      break;
     default: usage(stderr); return -EINVAL;
     }
   }
@@ -110,8 +136,6 @@ static int start(server *s, const options *o) {
     close(rfd);
     return rc;
   }
-  xt__ingest_limits lim;
-  xt__ingest_default_limits(&lim);
   if ((rc = xt__store_open(&s->store, o->data_dir, &s->q)) < 0) {
     xt__log("main", "cannot open the database in %s: %s", o->data_dir, strerror(-rc));
     close(rfd);
@@ -119,7 +143,7 @@ static int start(server *s, const options *o) {
     return rc;
   }
   if ((rc = xt__events_new(&s->events, MAX_EVENT_STREAMS)) < 0 ||
-      (rc = xt__ingest_new(&s->ingest, rfd, &s->q, &lim)) < 0) {
+      (rc = xt__ingest_new(&s->ingest, rfd, &s->q, &o->lim)) < 0) {
     close(hfd);
     return rc;
   }
