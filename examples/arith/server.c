@@ -15,7 +15,11 @@
  * are blocked in every thread, including gRPC's), then calls
  * grpc_server_shutdown_and_notify. gRPC fails every pending request with
  * success == 0, which is how each idle worker learns to stop; a busy worker
- * finishes its call first, and the shutdown tag arrives once no call is left. */
+ * finishes its call first, and the shutdown tag arrives once no call is left.
+ *
+ * One extra thread asks for calls to any other method (reject_main), which
+ * gRPC would otherwise hold until their deadline, and fails them with
+ * UNIMPLEMENTED. */
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -206,6 +210,50 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+/* Calls to any other method arrive only through grpc_server_request_call;
+ * if nobody asked for them they would sit in the server until their deadline.
+ * The last thread of the pool answers them all with UNIMPLEMENTED, as
+ * generated servers do. */
+static void *reject_main(void *arg)
+{
+	struct worker *w = arg;
+
+	for (;;) {
+		grpc_call *call = NULL;
+		grpc_call_details details;
+		grpc_metadata_array md;
+		grpc_call_error err;
+		struct reply rep;
+		grpc_event ev;
+		char *method;
+		int tag;
+
+		grpc_call_details_init(&details);
+		grpc_metadata_array_init(&md);
+		err = grpc_server_request_call(w->srv->server, &call, &details,
+					       &md, w->cq, w->cq, &tag);
+		if (err == GRPC_CALL_OK)
+			ev = grpc_completion_queue_next(
+				w->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+		if (err != GRPC_CALL_OK || ev.type != GRPC_OP_COMPLETE ||
+		    !ev.success) {
+			grpc_call_details_destroy(&details);
+			grpc_metadata_array_destroy(&md);
+			break;
+		}
+		method = arith_slice_strdup(details.method);
+		fprintf(stderr, "rejecting call to unknown method %s\n",
+			method ? method : "?");
+		free(method);
+		set_error(&rep, GRPC_STATUS_UNIMPLEMENTED, "unknown method");
+		send_reply(w, call, &rep);
+		grpc_call_details_destroy(&details);
+		grpc_metadata_array_destroy(&md);
+		grpc_call_unref(call);
+	}
+	return NULL;
+}
+
 /* A queue may be destroyed only after shutdown has been observed on it. */
 static void drain(grpc_completion_queue *cq, int pluck)
 {
@@ -263,10 +311,11 @@ static int create_server(struct server *srv, const struct arith_opts *o)
 {
 	memset(srv, 0, sizeof(*srv));
 	srv->o = o;
-	srv->workers = calloc((size_t)o->workers, sizeof(*srv->workers));
+	/* One more thread than --workers: the last rejects unknown methods. */
+	srv->workers = calloc((size_t)o->workers + 1, sizeof(*srv->workers));
 	if (!srv->workers)
 		return -ENOMEM;
-	srv->nworkers = o->workers;
+	srv->nworkers = o->workers + 1;
 	/* gRPC sets SO_REUSEPORT by default, which lets a second server bind a
 	 * port that is already taken and silently share its calls; we want
 	 * "address in use" instead. */
@@ -282,7 +331,7 @@ static int create_server(struct server *srv, const struct arith_opts *o)
 	srv->shutdown_cq = grpc_completion_queue_create_for_pluck(NULL);
 	grpc_server_register_completion_queue(srv->server, srv->shutdown_cq,
 					      NULL);
-	for (int i = 0; i < o->workers; i++) {
+	for (int i = 0; i < srv->nworkers; i++) {
 		struct worker *w = &srv->workers[i];
 
 		w->srv = srv;
@@ -345,7 +394,9 @@ int arith_run_server(const struct arith_opts *o)
 	}
 	grpc_server_start(srv.server);
 	for (; started < srv.nworkers; started++)
-		if (pthread_create(&srv.workers[started].tid, NULL, worker_main,
+		if (pthread_create(&srv.workers[started].tid, NULL,
+				   started == srv.nworkers - 1 ? reject_main
+								: worker_main,
 				   &srv.workers[started]) != 0)
 			break;
 	if (started == 0) {
