@@ -1,0 +1,423 @@
+/* Unit tests for the store: batched writes, the per-task summaries, the
+ * read-side queries, and the event ring that announces changed tasks. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "events.h"
+#include "log.h"
+#include "query.h"
+#include "queue.h"
+#include "report.h"
+#include "stats.h"
+#include "store.h"
+
+typedef struct fx {
+  char dir[64];
+  xt__queue q;
+  xt__store *s;
+  sqlite3 *db; /* a reader */
+} fx;
+
+static int setup(void **st) {
+  fx *f = calloc(1, sizeof *f);
+  snprintf(f->dir, sizeof f->dir, "/tmp/xtstore.XXXXXX");
+  if (!mkdtemp(f->dir)) return -1;
+  xt__queue_init(&f->q, 1 << 20);
+  if (xt__store_open(&f->s, f->dir, &f->q) < 0) return -1;
+  if (xt__db_open_read(f->dir, &f->db) < 0) return -1;
+  *st = f;
+  return 0;
+}
+
+static int teardown(void **st) {
+  fx *f = *st;
+  sqlite3_close(f->db);
+  xt__store_free(f->s);
+  xt__queue_destroy(&f->q);
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
+  int rc = system(cmd);
+  free(f);
+  return rc == 0 ? 0 : -1;
+}
+
+typedef struct rep {
+  int64_t task, event, ts;
+  const char *label, *host;
+  int pid;
+  const char *tag;
+} rep;
+
+static void add(xt__batch *b, rep r) {
+  Pubsub__XTraceReportv4 m = PUBSUB__XTRACE_REPORTV4__INIT;
+  m.has_task_id = m.has_event_id = m.has_timestamp = m.has_process_id = 1;
+  m.task_id = r.task;
+  m.event_id = r.event;
+  m.timestamp = r.ts;
+  m.label = (char *)r.label;
+  m.host = (char *)(r.host ? r.host : "h");
+  m.process_id = r.pid;
+  m.process_name = "proc";
+  char *tag = (char *)r.tag;
+  if (tag) m.n_tags = 1, m.tags = &tag;
+  uint8_t raw[512];
+  size_t len = pubsub__xtrace_reportv4__pack(&m, raw);
+  Pubsub__XTraceReportv4 *d;
+  assert_int_equal(xt__report_decode(raw, len, &d), 0);
+  assert_int_equal(xt__batch_add(b, d, xt__report_time(d, 0), raw, len), 0);
+}
+
+static void apply(fx *f, xt__batch *b) {
+  assert_int_equal(xt__store_apply(f->s, b), 0);
+  xt__batch_free(b);
+}
+
+static char *tasks_json(fx *f, xt__task_filter flt) {
+  xt__buf b;
+  xt__buf_init(&b);
+  if (!flt.limit) flt.limit = 100;
+  assert_int_equal(xt__query_tasks(f->db, &flt, &b), 0);
+  return xt__buf_steal(&b, NULL);
+}
+
+static char *task_json(fx *f, int64_t id) {
+  xt__buf b;
+  xt__buf_init(&b);
+  assert_int_equal(xt__query_task(f->db, id, &b), 0);
+  return xt__buf_steal(&b, NULL);
+}
+
+static void expect_task(fx *f, int64_t id, const char *want) {
+  char *got = task_json(f, id);
+  assert_string_equal(got, want);
+  free(got);
+}
+
+static void test_summary_counts_reports_processes_and_hosts(void **st) {
+  fx *f = *st;
+  xt__batch *b = xt__batch_new();
+  add(b, (rep){1, 1, 1700000000000000, "a", "h1", 10, NULL});
+  add(b, (rep){1, 2, 1700000000000010, "b", "h1", 10, NULL});
+  add(b, (rep){1, 3, 1700000000000020, "c", "h1", 11, NULL});
+  add(b, (rep){1, 4, 1700000000000030, "d", "h2", 10, NULL});
+  apply(f, b);
+  expect_task(f, 1, "{\"id\":\"0000000000000001\",\"title\":\"a\",\"reports\":4,\"processes\":3,\"hosts\":2,"
+                    "\"first\":1700000000000000,\"last\":1700000000000030,\"tags\":[]}");
+}
+
+static void test_title_is_earliest_label_across_batches(void **st) {
+  fx *f = *st;
+  xt__batch *b = xt__batch_new();
+  add(b, (rep){5, 1, 1700000000000500, "late", NULL, 1, NULL});
+  apply(f, b);
+  b = xt__batch_new();
+  add(b, (rep){5, 2, 1700000000000100, "early", NULL, 1, NULL});
+  add(b, (rep){5, 3, 1700000000000900, "latest", NULL, 1, NULL});
+  apply(f, b);
+  char *got = task_json(f, 5);
+  assert_non_null(strstr(got, "\"title\":\"early\",\"reports\":3,\"processes\":1,\"hosts\":1,"
+                              "\"first\":1700000000000100,\"last\":1700000000000900"));
+  free(got);
+}
+
+static void test_title_tie_goes_to_first_arrival(void **st) {
+  fx *f = *st;
+  xt__batch *b = xt__batch_new();
+  add(b, (rep){6, 1, 1700000000000000, "first", NULL, 1, NULL});
+  add(b, (rep){6, 2, 1700000000000000, "second", NULL, 1, NULL});
+  apply(f, b);
+  char *got = task_json(f, 6);
+  assert_non_null(strstr(got, "\"title\":\"first\""));
+  free(got);
+}
+
+static void test_tags_are_distinct_and_sorted(void **st) {
+  fx *f = *st;
+  xt__batch *b = xt__batch_new();
+  add(b, (rep){7, 1, 1700000000000000, "x", NULL, 1, "zeta"});
+  add(b, (rep){7, 2, 1700000000000001, "x", NULL, 1, "alpha"});
+  add(b, (rep){7, 3, 1700000000000002, "x", NULL, 1, "zeta"});
+  apply(f, b);
+  char *got = task_json(f, 7);
+  assert_non_null(strstr(got, "\"tags\":[\"alpha\",\"zeta\"]"));
+  free(got);
+}
+
+static void test_many_processes_in_one_batch_are_all_counted(void **st) {
+  fx *f = *st;
+  xt__batch *b = xt__batch_new();
+  for (int i = 0; i < 30; i++) add(b, (rep){8, i + 1, 1700000000000000 + i, "x", NULL, 100 + i % 20, NULL});
+  apply(f, b);
+  b = xt__batch_new();
+  add(b, (rep){8, 99, 1700000000000100, "x", NULL, 100, NULL});
+  add(b, (rep){8, 98, 1700000000000100, "x", NULL, 500, NULL});
+  apply(f, b);
+  char *got = task_json(f, 8);
+  assert_non_null(strstr(got, "\"reports\":32,\"processes\":21,\"hosts\":1"));
+  free(got);
+}
+
+static void test_a_list_of_batches_is_one_transaction(void **st) {
+  fx *f = *st;
+  uint64_t batches = atomic_load(&xt__g_stats.batches), stored = atomic_load(&xt__g_stats.stored);
+  xt__batch *a = xt__batch_new(), *b = xt__batch_new();
+  add(a, (rep){9, 1, 1700000000000000, "x", NULL, 1, NULL});
+  add(b, (rep){9, 2, 1700000000000001, "y", NULL, 1, NULL});
+  a->next = b;
+  assert_int_equal(xt__store_apply(f->s, a), 0);
+  xt__batch_free(a);
+  xt__batch_free(b);
+  assert_int_equal(atomic_load(&xt__g_stats.batches), batches + 1);
+  assert_int_equal(atomic_load(&xt__g_stats.stored), stored + 2);
+}
+
+static void test_unknown_task_is_enoent(void **st) {
+  fx *f = *st;
+  xt__buf b;
+  xt__buf_init(&b);
+  assert_int_equal(xt__query_task(f->db, 12345, &b), -ENOENT);
+  xt__buf_free(&b);
+}
+
+static void seed_three(fx *f) {
+  xt__batch *b = xt__batch_new();
+  add(b, (rep){0x10, 1, 1700000000000000, "oldest 100%", NULL, 1, "blue"});
+  add(b, (rep){0x20, 2, 1700000000001000, "middle", NULL, 2, NULL});
+  add(b, (rep){0x20, 3, 1700000000001001, "deep label", NULL, 2, "red"});
+  add(b, (rep){0x30, 4, 1700000000002000, "newest", NULL, 3, NULL});
+  apply(f, b);
+}
+
+static void expect_ids(fx *f, xt__task_filter flt, const char *want) {
+  char *got = tasks_json(f, flt);
+  /* Keep only the id values, in order. */
+  char ids[256] = "";
+  for (const char *p = got; (p = strstr(p, "\"id\":\"")) != NULL; p += 6) {
+    strncat(ids, p + 6 + 14, 2);
+    strcat(ids, " ");
+  }
+  assert_string_equal(ids, want);
+  free(got);
+}
+
+static void test_tasks_are_listed_newest_first(void **st) {
+  fx *f = *st;
+  seed_three(f);
+  expect_ids(f, (xt__task_filter){0}, "30 20 10 ");
+}
+
+static void test_tasks_limit_and_offset(void **st) {
+  fx *f = *st;
+  seed_three(f);
+  expect_ids(f, (xt__task_filter){.limit = 1, .offset = 1}, "20 ");
+  expect_ids(f, (xt__task_filter){.limit = 5, .offset = 3}, "");
+}
+
+static void test_q_matches_any_label_of_a_task(void **st) {
+  fx *f = *st;
+  seed_three(f);
+  expect_ids(f, (xt__task_filter){.q = "deep"}, "20 ");
+}
+
+static void test_q_wildcards_match_only_themselves(void **st) {
+  fx *f = *st;
+  seed_three(f);
+  expect_ids(f, (xt__task_filter){.q = "%"}, "10 ");
+  expect_ids(f, (xt__task_filter){.q = "_"}, "");
+  expect_ids(f, (xt__task_filter){.q = "'; DROP TABLE tasks; --"}, "");
+  expect_ids(f, (xt__task_filter){0}, "30 20 10 ");
+}
+
+static void test_tag_and_process_filters(void **st) {
+  fx *f = *st;
+  seed_three(f);
+  expect_ids(f, (xt__task_filter){.tag = "red"}, "20 ");
+  expect_ids(f, (xt__task_filter){.tag = "re"}, "");
+  expect_ids(f, (xt__task_filter){.process = "roc"}, "30 20 10 ");
+  expect_ids(f, (xt__task_filter){.process = "nothing"}, "");
+}
+
+typedef struct seen {
+  int n;
+  int64_t ts[8];
+  char labels[8][16];
+} seen;
+
+static int on_rep(void *arg, const Pubsub__XTraceReportv4 *m, int64_t ts) {
+  seen *s = arg;
+  s->ts[s->n] = ts;
+  snprintf(s->labels[s->n++], 16, "%s", m->label);
+  return 0;
+}
+
+static void test_reports_come_back_in_time_order(void **st) {
+  fx *f = *st;
+  xt__batch *b = xt__batch_new();
+  add(b, (rep){0x40, 1, 1700000000000300, "third", NULL, 1, NULL});
+  add(b, (rep){0x40, 2, 1700000000000, "first-ms", NULL, 1, NULL}); /* milliseconds */
+  add(b, (rep){0x40, 3, 1700000000000200, "second", NULL, 1, NULL});
+  apply(f, b);
+  seen s = {0};
+  assert_int_equal(xt__query_reports(f->db, 0x40, on_rep, &s), 3);
+  assert_string_equal(s.labels[0], "first-ms");
+  assert_int_equal(s.ts[0], 1700000000000000);
+  assert_string_equal(s.labels[1], "second");
+  assert_string_equal(s.labels[2], "third");
+}
+
+static void test_reports_survive_reopening(void **st) {
+  fx *f = *st;
+  xt__batch *b = xt__batch_new();
+  add(b, (rep){0x50, 1, 1700000000000000, "kept", NULL, 1, NULL});
+  apply(f, b);
+  xt__store_free(f->s);
+  assert_int_equal(xt__store_open(&f->s, f->dir, &f->q), 0);
+  b = xt__batch_new();
+  add(b, (rep){0x50, 2, 1700000000000001, "more", NULL, 1, NULL});
+  apply(f, b);
+  char *got = task_json(f, 0x50);
+  assert_non_null(strstr(got, "\"title\":\"kept\",\"reports\":2"));
+  free(got);
+}
+
+static void test_queue_hands_over_batches_in_order(void **st) {
+  (void)st;
+  xt__queue q;
+  xt__queue_init(&q, 1 << 20);
+  xt__batch *a = xt__queue_get_spare(&q), *b = xt__queue_get_spare(&q);
+  add(a, (rep){1, 1, 1, "a", NULL, 1, NULL});
+  add(b, (rep){1, 2, 2, "b", NULL, 1, NULL});
+  xt__queue_push(&q, a);
+  xt__queue_push(&q, b);
+  xt__queue_close(&q);
+  xt__batch *list = xt__queue_pop_all(&q);
+  assert_ptr_equal(list, a);
+  assert_ptr_equal(list->next, b);
+  assert_null(xt__queue_pop_all(&q));
+  xt__queue_recycle(&q, list);
+  xt__batch *reused = xt__queue_get_spare(&q);
+  assert_int_equal(reused->n, 0);
+  xt__batch_free(reused);
+  xt__queue_destroy(&q);
+}
+
+/* Event ring. */
+
+static char *read_msg(xt__sse_client *c) {
+  static char buf[4096];
+  size_t n = 0;
+  /* A message ends with a blank line. */
+  while (n < 4 || memcmp(buf + n - 2, "\n\n", 2) != 0) {
+    ssize_t k = xt__events_read(c, buf + n, sizeof buf - 1 - n);
+    if (k < 0) return NULL;
+    n += (size_t)k;
+  }
+  buf[n] = 0;
+  return buf;
+}
+
+static void test_events_deliver_published_messages(void **st) {
+  (void)st;
+  xt__events *e;
+  assert_int_equal(xt__events_new(&e, 4), 0);
+  xt__sse_client *c = xt__events_subscribe(e);
+  assert_non_null(c);
+  assert_string_equal(read_msg(c), "retry: 2000\n: connected\n\n");
+  xt__events_publish(e, "task", "{\"id\":1}", 8);
+  assert_string_equal(read_msg(c), "id: 0\nevent: task\ndata: {\"id\":1}\n\n");
+  xt__events_unsubscribe(c);
+  xt__events_free(e);
+}
+
+static void test_events_lagging_client_is_told_to_reload(void **st) {
+  (void)st;
+  xt__events *e;
+  assert_int_equal(xt__events_new(&e, 4), 0);
+  xt__sse_client *c = xt__events_subscribe(e);
+  read_msg(c);
+  for (int i = 0; i < XT_EVENTS_RING + 5; i++) xt__events_publish(e, "task", "{}", 2);
+  assert_string_equal(read_msg(c), "event: reload\ndata: {}\n\n");
+  xt__events_unsubscribe(c);
+  xt__events_free(e);
+}
+
+static void test_events_refuse_clients_past_the_limit(void **st) {
+  (void)st;
+  xt__events *e;
+  assert_int_equal(xt__events_new(&e, 1), 0);
+  xt__sse_client *c = xt__events_subscribe(e);
+  assert_non_null(c);
+  assert_null(xt__events_subscribe(e));
+  xt__events_unsubscribe(c);
+  c = xt__events_subscribe(e);
+  assert_non_null(c);
+  xt__events_unsubscribe(c);
+  xt__events_free(e);
+}
+
+static void test_events_end_at_shutdown(void **st) {
+  (void)st;
+  xt__events *e;
+  assert_int_equal(xt__events_new(&e, 1), 0);
+  xt__sse_client *c = xt__events_subscribe(e);
+  read_msg(c);
+  xt__events_shutdown(e);
+  char buf[16];
+  assert_int_equal(xt__events_read(c, buf, sizeof buf), -1);
+  xt__events_unsubscribe(c);
+  xt__events_free(e);
+}
+
+static void test_commit_publishes_changed_task_summaries(void **st) {
+  fx *f = *st;
+  xt__events *e;
+  assert_int_equal(xt__events_new(&e, 1), 0);
+  xt__store_on_commit(f->s, xt__events_commit, e);
+  xt__sse_client *c = xt__events_subscribe(e);
+  read_msg(c);
+  xt__batch *b = xt__batch_new();
+  add(b, (rep){0x60, 1, 1700000000000000, "live", NULL, 1, NULL});
+  apply(f, b);
+  char *m = read_msg(c);
+  assert_non_null(strstr(m, "event: task\ndata: {\"id\":\"0000000000000060\",\"title\":\"live\""));
+  xt__events_unsubscribe(c);
+  xt__store_on_commit(f->s, NULL, NULL);
+  xt__events_free(e);
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int main(void) {
+  xt__log_quiet(1);
+  const struct CMUnitTest tests[] = {
+      T(test_summary_counts_reports_processes_and_hosts),
+      T(test_title_is_earliest_label_across_batches),
+      T(test_title_tie_goes_to_first_arrival),
+      T(test_tags_are_distinct_and_sorted),
+      T(test_many_processes_in_one_batch_are_all_counted),
+      T(test_a_list_of_batches_is_one_transaction),
+      T(test_unknown_task_is_enoent),
+      T(test_tasks_are_listed_newest_first),
+      T(test_tasks_limit_and_offset),
+      T(test_q_matches_any_label_of_a_task),
+      T(test_q_wildcards_match_only_themselves),
+      T(test_tag_and_process_filters),
+      T(test_reports_come_back_in_time_order),
+      T(test_reports_survive_reopening),
+      cmocka_unit_test(test_queue_hands_over_batches_in_order),
+      cmocka_unit_test(test_events_deliver_published_messages),
+      cmocka_unit_test(test_events_lagging_client_is_told_to_reload),
+      cmocka_unit_test(test_events_refuse_clients_past_the_limit),
+      cmocka_unit_test(test_events_end_at_shutdown),
+      T(test_commit_publishes_changed_task_summaries),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
