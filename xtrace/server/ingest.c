@@ -164,7 +164,7 @@ static int keep_tail(xt__ingest *in, conn *c, const uint8_t *tail, size_t n) {
 /* One read: the partial frame goes first in scratch, then the new bytes, so
  * every complete frame is parsed in place without another copy. */
 static void on_readable(xt__ingest *in, conn *c) {
-  memcpy(in->scratch, c->pend, c->pend_len);
+  if (c->pend_len) memcpy(in->scratch, c->pend, c->pend_len);
   size_t have = c->pend_len;
   ssize_t r = recv(c->fd, in->scratch + have, SCRATCH - have < READ_CHUNK ? SCRATCH - have : READ_CHUNK, 0);
   if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
