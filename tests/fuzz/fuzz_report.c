@@ -1,0 +1,78 @@
+/* The collector's input path: bytes from a publisher go through the frame
+ * stream and the report decoder, and every report that decodes is written as
+ * JSON and as plain text. The JSON must be safe to embed in HTML (no raw
+ * control characters, no < > &) and valid UTF-8 whatever the input. The
+ * whole input is also tried as one serialized report. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "log.h"
+#include "report.h"
+#include "stream.h"
+
+#define CHECK(cond)                                                                    \
+  do {                                                                                 \
+    if (!(cond)) {                                                                     \
+      fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);     \
+      abort();                                                                         \
+    }                                                                                  \
+  } while (0)
+
+static void check_json(const xt__buf *b) {
+  CHECK(!b->oom);
+  for (size_t i = 0; i < b->len; i++) {
+    unsigned char c = (unsigned char)b->data[i];
+    CHECK(c >= 0x20 && c != '<' && c != '>' && c != '&');
+  }
+  xt__buf clean;
+  xt__buf_init(&clean);
+  xt__utf8_clean(&clean, b->data, b->len);
+  CHECK(clean.len == b->len && (b->len == 0 || memcmp(clean.data, b->data, b->len) == 0));
+  xt__buf_free(&clean);
+}
+
+static void render(const Pubsub__XTraceReportv4 *m) {
+  xt__buf b;
+  xt__buf_init(&b);
+  xt__report_json(&b, m, xt__report_time(m, 1));
+  CHECK(b.len >= 2 && b.data[0] == '{' && b.data[b.len - 1] == '}');
+  check_json(&b);
+  b.len = 0;
+  xt__report_text(&b, m, 1);
+  CHECK(!b.oom && b.len > 0 && b.data[b.len - 1] == '\n');
+  xt__buf_free(&b);
+}
+
+static int on_report(void *arg, Pubsub__XTraceReportv4 *m, const uint8_t *raw, size_t len) {
+  (void)raw, (void)len;
+  (*(int *)arg)++;
+  render(m);
+  pubsub__xtrace_reportv4__free_unpacked(m, NULL);
+  return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  xt__log_quiet(1);
+  int n = 0;
+  size_t frames = 0;
+  long used = xt__stream_consume(data, size, on_report, &n, &frames);
+  CHECK(used == -EMSGSIZE || (used >= 0 && (size_t)used <= size));
+  CHECK((size_t)n <= frames);
+
+  Pubsub__XTraceReportv4 *m;
+  if (xt__report_decode(data, size, &m) == 0) {
+    render(m);
+    pubsub__xtrace_reportv4__free_unpacked(m, NULL);
+  }
+
+  xt__buf b;
+  xt__buf_init(&b);
+  xt__json_str(&b, (const char *)data, size);
+  check_json(&b);
+  xt__buf_free(&b);
+  return 0;
+}
