@@ -15,8 +15,22 @@ same_json() { # name, actual, expected
 }
 
 xt_server_start
+# The live stream, opened before anything is published.
+events=$XT_DATA_DIR/events.txt
+curl -sSN --max-time 30 "$XT_HTTP/api/events" >"$events" &
+curl_pid=$!
+for _ in $(seq 1 100); do grep -q '^: connected' "$events" 2>/dev/null && break; sleep 0.05; done
 "$pub" "$XTRACE_SERVER" scenario
 xt_wait_reports 7
+for _ in $(seq 1 100); do
+  grep -q '"id":"1234abcd5678ef01"' "$events" && grep -q '"id":"0000000000000002"' "$events" && break
+  sleep 0.05
+done
+kill "$curl_pid" 2>/dev/null || true
+grep -q '^event: task$' "$events" || fail "no task event on /api/events"
+[ "$(sed -n 's/^data: //p' "$events" | jq -s -c 'map(select(.id == "0000000000000002"))')" = \
+  '[{"id":"0000000000000002","title":"other task","reports":1,"processes":1,"hosts":1,"first":1700000000005000,"last":1700000000005000,"tags":["batch"]}]' ] ||
+  fail "event data is not the task summary"
 
 same_json "stats" "$(xt_stats_json | jq -c '{received, stored, connections, rejected}')" \
   '{"received":7,"stored":7,"connections":0,"rejected":{"frame_too_large":0,"bad_protobuf":0,"no_task_id":0,"wrong_topic":0,"too_many_connections":0,"memory_limit":0,"stalled":0}}'
