@@ -341,7 +341,7 @@ static void test_stream_empty_message_has_no_task(void **st) {
   (void)st;
   uint8_t buf[64];
   uint64_t before = rejected(XT_REJ_NO_TASK);
-  size_t len = frame(buf, "xtrace", NULL, 0);
+  size_t len = frame(buf, "xtrace", (const uint8_t *)"", 0);
   got g = {0};
   assert_int_equal(xt__stream_consume(buf, len, collect, &g, NULL), (long)len);
   assert_int_equal(g.n, 0);
