@@ -32,7 +32,7 @@ int main(int argc, char **argv) {
       sqlite3_step(st) == SQLITE_ROW)
     snprintf(result, sizeof result, "%s", (const char *)sqlite3_column_text(st, 0));
   sqlite3_finalize(st);
-  printf("%s %lld %lld %lld\n", result, scalar(db, "SELECT count(*) FROM reports"),
+  printf("%s %lld %lld %lld\n", result, scalar(db, "SELECT coalesce(sum(n), 0) FROM chunks"),
          scalar(db, "SELECT count(*) FROM tasks"), scalar(db, "SELECT coalesce(sum(reports), 0) FROM tasks"));
   sqlite3_close(db);
   return result[0] == 'o' && result[1] == 'k' && !result[2] ? 0 : 1;

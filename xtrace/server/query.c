@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chunk.h"
 #include "log.h"
 
 int xt__parse_task_id(const char *s, size_t n, int64_t *out) {
@@ -76,8 +77,7 @@ int xt__query_tasks(sqlite3 *db, const xt__task_filter *f, xt__buf *out) {
   xt__buf_puts(&sql, task_cols);
   xt__buf_puts(&sql, " WHERE 1");
   if (f->q)
-    xt__buf_puts(&sql, " AND (t.title LIKE ?1 ESCAPE '\\' OR EXISTS(SELECT 1 FROM reports r"
-                       " WHERE r.task = t.id AND r.label LIKE ?1 ESCAPE '\\'))");
+    xt__buf_puts(&sql, " AND EXISTS(SELECT 1 FROM chunks c WHERE c.task = t.id AND c.labels LIKE ?1 ESCAPE '\\')");
   if (f->tag) xt__buf_puts(&sql, " AND EXISTS(SELECT 1 FROM task_tags g WHERE g.task = t.id AND g.tag = ?2)");
   if (f->process)
     xt__buf_puts(&sql, " AND EXISTS(SELECT 1 FROM task_procs p WHERE p.task = t.id"
@@ -123,27 +123,66 @@ int xt__query_task(sqlite3 *db, int64_t task, xt__buf *out) {
   return err;
 }
 
+typedef struct entry {
+  int64_t ts;
+  size_t seq;
+  Pubsub__XTraceReportv4 *m;
+} entry;
+
+static int by_time(const void *a, const void *b) {
+  const entry *x = a, *y = b;
+  if (x->ts != y->ts) return x->ts < y->ts ? -1 : 1;
+  return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Unpacks every report in one chunk onto the list. */
+static int unpack_chunk(const uint8_t *p, size_t n, entry **v, size_t *len, size_t *cap) {
+  int64_t ts;
+  const uint8_t *raw;
+  uint32_t rl;
+  long k;
+  while ((k = xt__chunk_next(p, n, &ts, &raw, &rl)) > 0) {
+    p += k;
+    n -= (size_t)k;
+    Pubsub__XTraceReportv4 *m = pubsub__xtrace_reportv4__unpack(NULL, rl, raw);
+    if (!m) continue;
+    if (*len == *cap) {
+      size_t c = *cap ? *cap * 2 : 256;
+      entry *nv = realloc(*v, c * sizeof *nv);
+      if (!nv) {
+        pubsub__xtrace_reportv4__free_unpacked(m, NULL);
+        return -ENOMEM;
+      }
+      *v = nv;
+      *cap = c;
+    }
+    (*v)[*len] = (entry){ts, *len, m};
+    (*len)++;
+  }
+  return k < 0 ? -EIO : 0;
+}
+
 long xt__query_reports(sqlite3 *db, int64_t task, xt__report_cb fn, void *arg) {
   sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(db, "SELECT ts, raw FROM reports WHERE task = ?1 ORDER BY ts, rowid", -1, &st, NULL) !=
-      SQLITE_OK)
+  if (sqlite3_prepare_v2(db, "SELECT data FROM chunks WHERE task = ?1 ORDER BY rowid", -1, &st, NULL) != SQLITE_OK)
     return -EIO;
   sqlite3_bind_int64(st, 1, task);
-  long n = 0;
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    const uint8_t *raw = sqlite3_column_blob(st, 1);
-    size_t len = (size_t)sqlite3_column_bytes(st, 1);
-    Pubsub__XTraceReportv4 *m = pubsub__xtrace_reportv4__unpack(NULL, len, raw);
-    if (!m) continue;
-    int r = fn(arg, m, sqlite3_column_int64(st, 0));
-    if (r != 1) pubsub__xtrace_reportv4__free_unpacked(m, NULL);
-    if (r < 0) {
-      sqlite3_finalize(st);
-      return r;
-    }
-    n++;
-  }
+  entry *v = NULL;
+  size_t n = 0, cap = 0;
+  int rc, err = 0;
+  while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW)
+    err = unpack_chunk(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), &v, &n, &cap);
   sqlite3_finalize(st);
-  return rc == SQLITE_DONE ? n : -EIO;
+  if (!err && rc != SQLITE_DONE) err = -EIO;
+  /* Time order, arrival order on ties: seq is the position in chunk order. */
+  if (!err) qsort(v, n, sizeof *v, by_time);
+  size_t i = 0;
+  for (; i < n && !err; i++) {
+    int r = fn(arg, v[i].m, v[i].ts);
+    if (r != 1) pubsub__xtrace_reportv4__free_unpacked(v[i].m, NULL);
+    if (r < 0) err = r;
+  }
+  for (; i < n; i++) pubsub__xtrace_reportv4__free_unpacked(v[i].m, NULL);
+  free(v);
+  return err ? err : (long)n;
 }

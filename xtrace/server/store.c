@@ -14,7 +14,7 @@
 
 struct xt__store {
   sqlite3 *db;
-  sqlite3_stmt *insert, *begin, *commit, *rollback;
+  sqlite3_stmt *begin, *commit, *rollback;
   xt__summary *sum;
   xt__queue *q;
   xt__commit_fn on_commit;
@@ -24,9 +24,9 @@ struct xt__store {
 };
 
 static const char schema[] =
-    "CREATE TABLE IF NOT EXISTS reports(task INTEGER NOT NULL, ts INTEGER NOT NULL,"
-    " label TEXT, raw BLOB NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS reports_task ON reports(task, ts);"
+    "CREATE TABLE IF NOT EXISTS chunks(task INTEGER NOT NULL, first INTEGER NOT NULL,"
+    " n INTEGER NOT NULL, labels TEXT NOT NULL, data BLOB NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS chunks_task ON chunks(task);"
     "CREATE TABLE IF NOT EXISTS tasks(id INTEGER PRIMARY KEY, title TEXT NOT NULL,"
     " first INTEGER NOT NULL, last INTEGER NOT NULL, reports INTEGER NOT NULL,"
     " processes INTEGER NOT NULL, hosts INTEGER NOT NULL);"
@@ -36,7 +36,7 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS task_tags(task INTEGER NOT NULL, tag TEXT NOT NULL,"
     " PRIMARY KEY(task, tag)) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS task_tags_tag ON task_tags(tag);"
-    "PRAGMA user_version=1;";
+    "PRAGMA user_version=2;";
 
 static int db_path(const char *dir, char *out, size_t n) {
   int k = snprintf(out, n, "%s/%s", dir, XT_DB_FILE);
@@ -83,7 +83,6 @@ int xt__store_open(xt__store **out, const char *dir, xt__queue *q) {
                   "PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=8192;"
                   "PRAGMA journal_size_limit=134217728;") < 0 ||
       exec(s->db, schema) < 0 ||
-      prepare(s->db, "INSERT INTO reports(task, ts, label, raw) VALUES(?1, ?2, ?3, ?4)", &s->insert) < 0 ||
       prepare(s->db, "BEGIN IMMEDIATE", &s->begin) < 0 || prepare(s->db, "COMMIT", &s->commit) < 0 ||
       prepare(s->db, "ROLLBACK", &s->rollback) < 0 || xt__summary_new(&s->sum, s->db) < 0) {
     xt__store_free(s);
@@ -104,23 +103,11 @@ static int step(sqlite3_stmt *st) {
   return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -EIO;
 }
 
-static int insert_report(xt__store *s, const xt__batch *b, const xt__item *it) {
-  sqlite3_stmt *st = s->insert;
-  const char *label = it->msg->label ? it->msg->label : "";
-  sqlite3_bind_int64(st, 1, it->msg->task_id);
-  sqlite3_bind_int64(st, 2, it->ts_us);
-  sqlite3_bind_text(st, 3, label, -1, SQLITE_STATIC);
-  sqlite3_bind_blob(st, 4, xt__item_raw(b, it), (int)it->raw_len, SQLITE_STATIC);
-  int rc = step(st);
-  sqlite3_clear_bindings(st);
-  return rc;
-}
-
 static int apply_all(xt__store *s, const xt__batch *list, size_t *count) {
   for (const xt__batch *b = list; b; b = b->next) {
     for (size_t i = 0; i < b->n; i++) {
       const xt__item *it = &b->items[i];
-      if (insert_report(s, b, it) < 0 || xt__summary_add(s->sum, it->msg, it->ts_us) < 0) return -EIO;
+      if (xt__summary_add(s->sum, it->msg, it->ts_us, xt__item_raw(b, it), it->raw_len) < 0) return -EIO;
       (*count)++;
     }
   }
@@ -177,7 +164,6 @@ void xt__store_free(xt__store *s) {
   if (!s) return;
   xt__store_join(s);
   xt__summary_free(s->sum);
-  sqlite3_finalize(s->insert);
   sqlite3_finalize(s->begin);
   sqlite3_finalize(s->commit);
   sqlite3_finalize(s->rollback);

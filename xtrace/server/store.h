@@ -3,11 +3,13 @@
  * requests, export) open their own connections, which WAL lets run beside
  * the writer.
  *
- * Schema: reports(task, ts, label, raw) keeps the serialized report as it was
- * received, so any view can be rebuilt exactly, and the two decoded columns the
- * queries need; tasks holds one summary row per task, kept current by the
- * writer in the same transaction as the reports; task_procs and task_tags
- * hold the distinct (host, pid) pairs and tags of each task. */
+ * Schema: chunks(task, first, n, labels, data) holds the reports of a task,
+ * each serialized exactly as it was received (so every view can be rebuilt)
+ * with its normalised time, a chunk per task per transaction (chunk.h), plus
+ * the chunk's labels joined by newlines for the text search; tasks holds one
+ * summary row per task, kept current in the same transaction as the chunks;
+ * task_procs and task_tags hold the distinct (host, pid) pairs and tags of
+ * each task. */
 #ifndef XT_SERVER_STORE_H
 #define XT_SERVER_STORE_H
 

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chunk.h"
+#include "json.h"
 #include "log.h"
 
 /* Distinct processes and tags remembered per task per transaction; past this
@@ -23,13 +25,16 @@ typedef struct agg {
   const char *tags[KEEP];
   int nprocs, ntags;
   int procs_changed; /* a new (host, pid) was stored: recount */
+  xt__buf data, labels; /* the chunk being built, and its labels joined by \n */
+  int64_t chunk_n, chunk_first;
 } agg;
 
 struct xt__summary {
   sqlite3 *db;
-  sqlite3_stmt *upsert, *add_proc, *add_tag, *recount;
+  sqlite3_stmt *upsert, *add_proc, *add_tag, *recount, *add_chunk;
   agg *aggs;
   size_t n, cap;
+  size_t ninit; /* aggs[0..ninit) own chunk buffers, reused across commits */
   int32_t *slots; /* open addressing over aggs, -1 empty */
   size_t nslots;
   int64_t *ids;
@@ -60,7 +65,8 @@ int xt__summary_new(xt__summary **out, sqlite3 *db) {
       prep(db,
            "UPDATE tasks SET processes = (SELECT count(*) FROM task_procs WHERE task = ?1),"
            " hosts = (SELECT count(DISTINCT host) FROM task_procs WHERE task = ?1) WHERE id = ?1",
-           &s->recount) < 0) {
+           &s->recount) < 0 ||
+      prep(db, "INSERT INTO chunks(task, first, n, labels, data) VALUES(?1, ?2, ?3, ?4, ?5)", &s->add_chunk) < 0) {
     xt__summary_free(s);
     return -EIO;
   }
@@ -74,6 +80,11 @@ void xt__summary_free(xt__summary *s) {
   sqlite3_finalize(s->add_proc);
   sqlite3_finalize(s->add_tag);
   sqlite3_finalize(s->recount);
+  sqlite3_finalize(s->add_chunk);
+  for (size_t i = 0; i < s->ninit; i++) {
+    xt__buf_free(&s->aggs[i].data);
+    xt__buf_free(&s->aggs[i].labels);
+  }
   free(s->aggs);
   free(s->slots);
   free(s->ids);
@@ -123,7 +134,17 @@ static agg *find(xt__summary *s, int64_t task) {
     s->cap = cap;
   }
   agg *a = &s->aggs[s->n];
+  xt__buf data, labels;
+  if (s->n < s->ninit) {
+    data = a->data, labels = a->labels;
+    data.len = labels.len = 0;
+  } else {
+    xt__buf_init(&data);
+    xt__buf_init(&labels);
+    s->ninit++;
+  }
   memset(a, 0, sizeof *a);
+  a->data = data, a->labels = labels;
   a->task = task;
   a->first = INT64_MAX;
   a->last = INT64_MIN;
@@ -175,10 +196,32 @@ static int add_tag(xt__summary *s, agg *a, const char *tag) {
   return store_tag(s, a, tag);
 }
 
-int xt__summary_add(xt__summary *s, const Pubsub__XTraceReportv4 *m, int64_t ts_us) {
+static int write_chunk(xt__summary *s, agg *a) {
+  if (a->chunk_n == 0) return 0;
+  if (a->data.oom || a->labels.oom) return -ENOMEM;
+  sqlite3_stmt *st = s->add_chunk;
+  sqlite3_bind_int64(st, 1, a->task);
+  sqlite3_bind_int64(st, 2, a->chunk_first);
+  sqlite3_bind_int64(st, 3, a->chunk_n);
+  sqlite3_bind_text(st, 4, a->labels.data, (int)a->labels.len, SQLITE_STATIC);
+  sqlite3_bind_blob(st, 5, a->data.data, (int)a->data.len, SQLITE_STATIC);
+  int rc = run(st);
+  a->data.len = a->labels.len = 0;
+  a->chunk_n = 0;
+  return rc;
+}
+
+int xt__summary_add(xt__summary *s, const Pubsub__XTraceReportv4 *m, int64_t ts_us, const uint8_t *raw,
+                    size_t len) {
   agg *a = find(s, m->task_id);
   if (!a) return -ENOMEM;
   a->count++;
+  if (a->chunk_n == 0 || ts_us < a->chunk_first) a->chunk_first = ts_us;
+  a->chunk_n++;
+  xt__chunk_put(&a->data, ts_us, raw, (uint32_t)len);
+  if (a->labels.len) xt__buf_putc(&a->labels, '\n');
+  xt__buf_puts(&a->labels, str(m->label));
+  if (a->data.len >= XT_CHUNK_MAX_BYTES && write_chunk(s, a) < 0) return -EIO;
   /* The title is the label of the earliest report; on a tie the one that
    * arrived first keeps it. */
   if (ts_us < a->first) {
@@ -193,6 +236,7 @@ int xt__summary_add(xt__summary *s, const Pubsub__XTraceReportv4 *m, int64_t ts_
 }
 
 static int flush_one(xt__summary *s, agg *a) {
+  if (write_chunk(s, a) < 0) return -EIO;
   sqlite3_stmt *st = s->upsert;
   sqlite3_bind_int64(st, 1, a->task);
   sqlite3_bind_text(st, 2, a->title, -1, SQLITE_STATIC);
