@@ -39,6 +39,10 @@ fail() {
 start_server() {
 	local name=$1 bin=$2
 	shift 2
+	# Emptied here, not by the redirection below: that one runs in the
+	# background child, and until it has, the loop could read the port of
+	# an earlier server of the same name.
+	: >"$T/$name.err"
 	"$bin" "$@" --listen-addr :0 >"$T/$name.out" 2>"$T/$name.err" &
 	PID[$name]=$!
 	PIDS+=($!)
@@ -59,6 +63,15 @@ stop_server() {
 	wait "${PID[$name]}" || rc=$?
 	[ "$rc" -eq 0 ] || fail "$name exited with $rc after SIGTERM"
 	expect_line "$name" "shutting down on SIGTERM"
+}
+
+# interrupt NAME : as stop_server, with SIGINT (Ctrl-C).
+interrupt() {
+	local name=$1 rc=0
+	kill -INT "${PID[$name]}"
+	wait "${PID[$name]}" || rc=$?
+	[ "$rc" -eq 0 ] || fail "$name exited with $rc after SIGINT"
+	expect_line "$name" "shutting down on SIGINT"
 }
 
 # run NAME BINARY ARGS... : a foreground client; RC, $T/NAME.out/.err.
@@ -111,5 +124,5 @@ chain() {
 	expect_line mul "applying operation *3 to argument 10: 30"
 	expect_line mul "returning value 30"
 	stop_server add
-	stop_server mul
+	interrupt mul
 }
