@@ -175,7 +175,7 @@ long xt__query_reports(sqlite3 *db, int64_t task, xt__report_cb fn, void *arg) {
   sqlite3_finalize(st);
   if (!err && rc != SQLITE_DONE) err = -EIO;
   /* Time order, arrival order on ties: seq is the position in chunk order. */
-  if (!err) qsort(v, n, sizeof *v, by_time);
+  if (!err && n > 1) qsort(v, n, sizeof *v, by_time);
   size_t i = 0;
   for (; i < n && !err; i++) {
     int r = fn(arg, v[i].m, v[i].ts);
