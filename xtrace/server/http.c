@@ -198,7 +198,7 @@ static enum MHD_Result handle_events(xt__http *h, struct MHD_Connection *c) {
 
 static enum MHD_Result handle_asset(struct MHD_Connection *c, const char *url) {
 #ifdef XT_HAVE_UI
-  const xt_ui_asset *a = xt_ui_asset_find(url);
+  const xt_ui_asset *a = xt_ui_asset_find(strcmp(url, "/") == 0 ? "/index.html" : url);
   if (a) {
     struct MHD_Response *r = MHD_create_response_from_buffer(a->len, (void *)a->data, MHD_RESPMEM_PERSISTENT);
     if (!r) return MHD_NO;
