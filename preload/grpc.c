@@ -1,0 +1,505 @@
+/*
+ * gRPC: the context crosses processes in call metadata, and the server's
+ * last event comes back in trailing metadata.
+ *
+ * Client calls are the ones grpc_channel_create_call/_registered_call return.
+ * The batch that sends their initial metadata gets the context keys (on a
+ * copy of the caller's ops) after a "grpc call" event; the batch that
+ * receives their status is remembered by (queue, tag), and whoever dequeues
+ * that tag joins the server's last event and records "grpc done".
+ *
+ * Server calls are announced by grpc_server_request_*call (or, in C++ sync
+ * and callback servers, by the allocators of grpc_alloc.cc): the tag is
+ * remembered with the metadata array it fills, and the thread that dequeues
+ * it adopts the call's context and records "grpc receive". A batch on the
+ * call from a thread in another task re-adopts it (Ruby hands calls to
+ * worker threads). The batch that sends the status records "grpc reply",
+ * carries its event ID in trailing metadata and restores what the thread
+ * had before.
+ *
+ * Nothing here is held across a real gRPC call: the tables copy in and out
+ * under short locks (grpc_map.c).
+ */
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "grpc_shim.h"
+
+#define XT_GRPC_SYM_NAME(ret, name, params) #name,
+static const char *const gsym_names[XT_GSYM_COUNT] = {XT_GRPC_SYMBOLS(XT_GRPC_SYM_NAME)};
+#undef XT_GRPC_SYM_NAME
+static void *gsym_table[XT_GSYM_COUNT];
+
+/* Only reached from a hook, so libgrpc is already loaded: RTLD_NEXT finds
+ * it behind this library. */
+void *xt__grpc_sym(int i) {
+  void *p = __atomic_load_n(&gsym_table[i], __ATOMIC_ACQUIRE);
+  if (p)
+    return p;
+  xt__depth++;
+  p = dlsym(RTLD_NEXT, gsym_names[i]);
+  xt__depth--;
+  if (p)
+    __atomic_store_n(&gsym_table[i], p, __ATOMIC_RELEASE);
+  return p;
+}
+
+static uint64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static const char *status_name(grpc_status_code c) {
+  static const char *const names[] = {
+      "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
+      "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+      "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
+      "UNAUTHENTICATED"};
+  return (unsigned)c < sizeof names / sizeof names[0] ? names[c] : "UNKNOWN";
+}
+
+static void fetch_peer(grpc_call *call, char *out, size_t cap) {
+  grpc_call_get_peer_fn gp = GREAL(grpc_call_get_peer);
+  gpr_free_fn fr = GREAL(gpr_free);
+  char *p = gp ? gp(call) : NULL;
+  snprintf(out, cap, "%s", p ? p : "?");
+  if (p && fr)
+    fr(p);
+}
+
+/* Adoption ----------------------------------------------------------------- */
+
+/* A thread that takes on a call's context keeps what it had before in
+ * `base`, once: adopting again on top (a pooled thread that picks up the
+ * next call before the previous one's status is sent) keeps the original
+ * base, so the release always returns the thread to its own context. */
+typedef struct adoption {
+  bool active;
+  grpc_call *call; /* the server call adopted; NULL for a client completion */
+  xt__gsnap base;
+} adoption;
+static XT_TLS adoption adopt;
+
+static void adopt_snap(grpc_call *call, const xt__gsnap *s) {
+  bg_context *ctx = xt_context();
+  if (!adopt.active) {
+    xt__gsnap_take(&adopt.base, ctx);
+    adopt.active = true;
+  }
+  adopt.call = call;
+  xt__gsnap_put(s, ctx);
+}
+
+static void release(void) {
+  if (!adopt.active)
+    return;
+  xt__gsnap_put(&adopt.base, xt_context());
+  xt__gsnap_free(&adopt.base);
+  adopt.active = false;
+  adopt.call = NULL;
+}
+
+/* A thread going back to its queue for more work is done with what it
+ * dequeued last; a server call it still serves keeps its progress in the
+ * call record, to be re-adopted by whichever thread sends its next batch. */
+static void release_before_wait(void) {
+  if (!adopt.active)
+    return;
+  if (adopt.call)
+    xt__gcall_set_ctx(adopt.call, xt_context(), false);
+  release();
+}
+
+/* Events ------------------------------------------------------------------- */
+
+static uint64_t record(const char *label, const xt_kv *kv, size_t nkv, const void *caller) {
+  xt_event_info ev = {.agent = "grpc", .label = label, .label_len = strlen(label),
+                      .caller = caller, .source = caller ? NULL : "grpc", .kv = kv, .nkv = nkv};
+  return xt__emit(&ev);
+}
+
+/* Per-thread decoding space: a bg_context is too big for gRPC's stacks to
+ * take lightly and too big to allocate per call. */
+static bg_context *scratch(void) {
+  static XT_TLS bg_context *s;
+  if (!s)
+    s = malloc(sizeof *s);
+  return s;
+}
+
+/* Server: a new call was dequeued ------------------------------------------- */
+
+static void server_arrived(const xt__gtag *t, const void *caller) {
+  grpc_call *call = *t->callp;
+  const char *method = t->method;
+  size_t mlen = method ? strlen(method) : 0;
+  if (!method && t->details) {
+    method = (const char *)GRPC_SLICE_START_PTR(t->details->method);
+    mlen = GRPC_SLICE_LENGTH(t->details->method);
+  }
+  if (xt__gcall_add(call, XT_GCALL_SERVER, NULL, method, mlen) < 0)
+    return;
+  xt__gsnap in = {0};
+  const char *why = NULL;
+  bg_context *dec = scratch();
+  if (dec && xt__gmd_parse_request(t->md, dec, &why) == 1) {
+    xt__gsnap_take(&in, dec);
+  } else {
+    /* No usable context: the call is the root of a task of its own. */
+    in.task = bg_id_fresh();
+  }
+  if (why)
+    xt_count_parse_failure();
+  adopt_snap(call, &in);
+  xt__gsnap_free(&in);
+
+  xt__gcall rec;
+  if (!xt__gcall_get(call, &rec))
+    return;
+  char peer[96], label[320];
+  fetch_peer(call, peer, sizeof peer);
+  xt__gcall_set_peer(call, peer);
+  snprintf(label, sizeof label, "grpc receive %s from %s", rec.method, peer);
+  xt_kv kv[] = {{"method", rec.method}, {"peer", peer}, {"metadata_error", why}};
+  record(label, kv, why ? 3 : 2, caller);
+  xt__gcall_set_ctx(call, xt_context(), false);
+  xt__gsnap_free(&rec.ctx);
+}
+
+/* Client: the status of a call was dequeued --------------------------------- */
+
+static void client_done(const xt__gtag *t, int success, const void *caller) {
+  xt__gcall rec;
+  if (!xt__gcall_get(t->call, &rec))
+    return;
+  bg_context *ctx = xt_context();
+  /* The completion may reach a thread that never saw the call (a callback
+   * or a dispatcher thread): it continues the sender's context. */
+  if (ctx->task_id != rec.ctx.task && rec.ctx.task)
+    adopt_snap(NULL, &rec.ctx);
+  xt__gsnap_free(&rec.ctx);
+  if (!ctx->task_id)
+    return;
+  bool bad = false;
+  uint64_t server_ev = success ? xt__gmd_parse_trailing(t->trailing, &bad) : 0;
+  if (bad)
+    xt_count_parse_failure();
+  if (server_ev)
+    xt_join(ctx->task_id, &server_ev, 1);
+  grpc_status_code st = success ? *t->status : GRPC_STATUS_UNKNOWN;
+  char lat[24], label[320];
+  snprintf(lat, sizeof lat, "%llu", (unsigned long long)((now_ns() - t->start_ns) / 1000));
+  snprintf(label, sizeof label, "grpc done %s: %s in %s us", rec.method, status_name(st), lat);
+  xt_kv kv[] = {{"method", rec.method}, {"peer", rec.peer}, {"status", status_name(st)},
+                {"latency_us", lat}};
+  record(label, kv, 4, caller);
+}
+
+void xt__grpc_completed(grpc_completion_queue *cq, void *tag, int success) {
+  if (!xt__enter(XT_FAM_GRPC))
+    return;
+  xt__gtag t;
+  if (xt__gtag_take(cq, tag, &t)) {
+    if (t.kind == XT_GTAG_NEW_CALL && success && *t.callp)
+      server_arrived(&t, NULL);
+    else if (t.kind == XT_GTAG_CLIENT_STATUS)
+      client_done(&t, success, NULL);
+  }
+  xt__leave();
+}
+
+/* Creating and registering -------------------------------------------------- */
+
+static void track_client(grpc_call *c, grpc_completion_queue *cq, const char *m, size_t len) {
+  if (c && xt__enter(XT_FAM_GRPC)) {
+    xt__gcall_add(c, XT_GCALL_CLIENT, cq, m, len);
+    xt__leave();
+  }
+}
+
+XT_HOOK grpc_call *grpc_channel_create_call(grpc_channel *channel, grpc_call *parent,
+                                            uint32_t mask, grpc_completion_queue *cq,
+                                            grpc_slice method, const grpc_slice *host,
+                                            gpr_timespec deadline, void *reserved) {
+  grpc_channel_create_call_fn real = GREAL(grpc_channel_create_call);
+  if (!real)
+    return NULL;
+  grpc_call *c = real(channel, parent, mask, cq, method, host, deadline, reserved);
+  track_client(c, cq, (const char *)GRPC_SLICE_START_PTR(method), GRPC_SLICE_LENGTH(method));
+  return c;
+}
+
+XT_HOOK grpc_call *grpc_channel_create_registered_call(grpc_channel *channel, grpc_call *parent,
+                                                       uint32_t mask, grpc_completion_queue *cq,
+                                                       void *handle, gpr_timespec deadline,
+                                                       void *reserved) {
+  grpc_channel_create_registered_call_fn real = GREAL(grpc_channel_create_registered_call);
+  if (!real)
+    return NULL;
+  grpc_call *c = real(channel, parent, mask, cq, handle, deadline, reserved);
+  const char *m = xt__gmethod_get(handle);
+  track_client(c, cq, m, m ? strlen(m) : 0);
+  return c;
+}
+
+/* Registrations happen once, at start-up, possibly before the library is
+ * initialised: they are remembered whatever the guard says. */
+XT_HOOK void *grpc_channel_register_call(grpc_channel *channel, const char *method,
+                                         const char *host, void *reserved) {
+  grpc_channel_register_call_fn real = GREAL(grpc_channel_register_call);
+  if (!real)
+    return NULL;
+  void *h = real(channel, method, host, reserved);
+  if (h && method)
+    xt__gmethod_put(h, method);
+  return h;
+}
+
+XT_HOOK void *grpc_server_register_method(grpc_server *server, const char *method,
+                                          const char *host,
+                                          grpc_server_register_method_payload_handling ph,
+                                          uint32_t flags) {
+  grpc_server_register_method_fn real = GREAL(grpc_server_register_method);
+  if (!real)
+    return NULL;
+  void *h = real(server, method, host, ph, flags);
+  if (h && method)
+    xt__gmethod_put(h, method);
+  return h;
+}
+
+XT_HOOK void grpc_call_ref(grpc_call *call) {
+  grpc_call_ref_fn real = GREAL(grpc_call_ref);
+  xt__gcall_ref(call);
+  if (real)
+    real(call);
+}
+
+XT_HOOK void grpc_call_unref(grpc_call *call) {
+  grpc_call_unref_fn real = GREAL(grpc_call_unref);
+  xt__gcall_unref(call);
+  if (real)
+    real(call);
+}
+
+/* Requesting new calls ------------------------------------------------------ */
+
+/* The entry goes in before the real call: the call may arrive and be
+ * dequeued by another thread before request_call has even returned. */
+static bool expect_new_call(xt__gtag *t) {
+  if (!xt__enter(XT_FAM_GRPC))
+    return false;
+  t->kind = XT_GTAG_NEW_CALL;
+  bool ok = xt__gtag_put(t) == 0;
+  xt__leave();
+  return ok;
+}
+
+static void forget_tag(grpc_completion_queue *cq, void *tag) {
+  xt__gtag t;
+  xt__gtag_take(cq, tag, &t);
+}
+
+XT_HOOK grpc_call_error grpc_server_request_call(grpc_server *server, grpc_call **call,
+                                                 grpc_call_details *details,
+                                                 grpc_metadata_array *md,
+                                                 grpc_completion_queue *cq_call,
+                                                 grpc_completion_queue *cq_notify, void *tag) {
+  grpc_server_request_call_fn real = GREAL(grpc_server_request_call);
+  if (!real)
+    return GRPC_CALL_ERROR;
+  xt__gtag t = {.cq = cq_notify, .tag = tag, .callp = call, .md = md, .details = details};
+  bool put = expect_new_call(&t);
+  grpc_call_error rc = real(server, call, details, md, cq_call, cq_notify, tag);
+  if (rc != GRPC_CALL_OK && put)
+    forget_tag(cq_notify, tag);
+  return rc;
+}
+
+XT_HOOK grpc_call_error grpc_server_request_registered_call(
+    grpc_server *server, void *method, grpc_call **call, gpr_timespec *deadline,
+    grpc_metadata_array *md, grpc_byte_buffer **payload, grpc_completion_queue *cq_call,
+    grpc_completion_queue *cq_notify, void *tag) {
+  grpc_server_request_registered_call_fn real = GREAL(grpc_server_request_registered_call);
+  if (!real)
+    return GRPC_CALL_ERROR;
+  xt__gtag t = {.cq = cq_notify, .tag = tag, .callp = call, .md = md,
+                .method = xt__gmethod_get(method)};
+  bool put = expect_new_call(&t);
+  grpc_call_error rc = real(server, method, call, deadline, md, payload, cq_call, cq_notify, tag);
+  if (rc != GRPC_CALL_OK && put)
+    forget_tag(cq_notify, tag);
+  return rc;
+}
+
+/* Dequeuing ----------------------------------------------------------------- */
+
+XT_HOOK grpc_event grpc_completion_queue_next(grpc_completion_queue *cq, gpr_timespec deadline,
+                                              void *reserved) {
+  grpc_completion_queue_next_fn real = GREAL(grpc_completion_queue_next);
+  if (!real) {
+    grpc_event ev = {.type = GRPC_QUEUE_SHUTDOWN};
+    return ev;
+  }
+  if (adopt.active && xt__enter(XT_FAM_GRPC)) {
+    release_before_wait();
+    xt__leave();
+  }
+  grpc_event ev = real(cq, deadline, reserved);
+  if (ev.type == GRPC_OP_COMPLETE)
+    xt__grpc_completed(cq, ev.tag, ev.success);
+  return ev;
+}
+
+/* A pluck waits for one specific operation of the code that is running, in
+ * the middle of its work (a server forwarding a call): nothing is released. */
+XT_HOOK grpc_event grpc_completion_queue_pluck(grpc_completion_queue *cq, void *tag,
+                                               gpr_timespec deadline, void *reserved) {
+  grpc_completion_queue_pluck_fn real = GREAL(grpc_completion_queue_pluck);
+  if (!real) {
+    grpc_event ev = {.type = GRPC_QUEUE_SHUTDOWN};
+    return ev;
+  }
+  grpc_event ev = real(cq, tag, deadline, reserved);
+  if (ev.type == GRPC_OP_COMPLETE)
+    xt__grpc_completed(cq, ev.tag, ev.success);
+  return ev;
+}
+
+/* grpc++ completes some operations into a per-thread cache and picks them
+ * up here instead of from next/pluck. */
+XT_HOOK int grpc_completion_queue_thread_local_cache_flush(grpc_completion_queue *cq, void **tag,
+                                                           int *ok) {
+  grpc_completion_queue_thread_local_cache_flush_fn real =
+      GREAL(grpc_completion_queue_thread_local_cache_flush);
+  if (!real)
+    return 0;
+  int r = real(cq, tag, ok);
+  if (r)
+    xt__grpc_completed(cq, *tag, *ok);
+  return r;
+}
+
+/* Batches ------------------------------------------------------------------- */
+
+static int find_op(const grpc_op *ops, size_t n, grpc_op_type type) {
+  for (size_t i = 0; i < n; i++)
+    if (ops[i].op == type)
+      return (int)i;
+  return -1;
+}
+
+/* The caller's ops with one op's metadata list swapped for ours. */
+static grpc_op *ops_with(const grpc_op *ops, size_t n) {
+  grpc_op *copy = malloc(n * sizeof *copy);
+  if (copy)
+    memcpy(copy, ops, n * sizeof *copy);
+  return copy;
+}
+
+typedef struct batch {
+  grpc_call *call;
+  const grpc_op *ops;
+  size_t nops;
+  void *tag;
+  void *reserved;
+  const void *caller;
+  grpc_op *copy;     /* what the real call gets instead of ops, or NULL */
+  xt__gmd_out md;
+  bool have_md;
+  bool tag_put;
+  grpc_completion_queue *tag_cq;
+} batch;
+
+static void client_batch(batch *b, const xt__gcall *rec) {
+  bg_context *ctx = xt_context();
+  int si = find_op(b->ops, b->nops, GRPC_OP_SEND_INITIAL_METADATA);
+  if (si >= 0 && ctx->task_id) {
+    char peer[96], label[320];
+    fetch_peer(b->call, peer, sizeof peer);
+    xt__gcall_set_peer(b->call, peer);
+    snprintf(label, sizeof label, "grpc call %s to %s", rec->method, peer);
+    xt_kv kv[] = {{"method", rec->method}, {"peer", peer}};
+    record(label, kv, 2, b->caller);
+    const grpc_op *op = &b->ops[si];
+    if (xt__gmd_build_request(&b->md, op->data.send_initial_metadata.metadata,
+                              op->data.send_initial_metadata.count, ctx) == 0) {
+      b->have_md = true;
+      if ((b->copy = ops_with(b->ops, b->nops))) {
+        b->copy[si].data.send_initial_metadata.metadata = b->md.array;
+        b->copy[si].data.send_initial_metadata.count = b->md.count;
+      }
+    }
+    xt__gcall_set_ctx(b->call, ctx, false);
+  }
+  int ri = find_op(b->ops, b->nops, GRPC_OP_RECV_STATUS_ON_CLIENT);
+  if (ri >= 0 && (ctx->task_id || rec->ctx.task) && rec->cq &&
+      b->ops[ri].data.recv_status_on_client.trailing_metadata) {
+    const grpc_op *op = &b->ops[ri];
+    xt__gtag t = {.cq = rec->cq, .tag = b->tag, .kind = XT_GTAG_CLIENT_STATUS, .call = b->call,
+                  .trailing = op->data.recv_status_on_client.trailing_metadata,
+                  .status = op->data.recv_status_on_client.status, .start_ns = now_ns()};
+    b->tag_put = xt__gtag_put(&t) == 0;
+    b->tag_cq = rec->cq;
+  }
+}
+
+static void server_batch(batch *b, const xt__gcall *rec) {
+  bg_context *ctx = xt_context();
+  if (!rec->status_sent && rec->ctx.task && ctx->task_id != rec->ctx.task)
+    adopt_snap(b->call, &rec->ctx);
+  int si = find_op(b->ops, b->nops, GRPC_OP_SEND_STATUS_FROM_SERVER);
+  if (si < 0 || !ctx->task_id)
+    return;
+  const grpc_op *op = &b->ops[si];
+  const char *st = status_name(op->data.send_status_from_server.status);
+  char label[320];
+  snprintf(label, sizeof label, "grpc reply %s: %s to %s", rec->method, st, rec->peer);
+  xt_kv kv[] = {{"method", rec->method}, {"peer", rec->peer}, {"status", st}};
+  uint64_t ev = record(label, kv, 3, b->caller);
+  if (ev && xt__gmd_build_trailing(&b->md, op->data.send_status_from_server.trailing_metadata,
+                                   op->data.send_status_from_server.trailing_metadata_count,
+                                   ev) == 0) {
+    b->have_md = true;
+    if ((b->copy = ops_with(b->ops, b->nops))) {
+      b->copy[si].data.send_status_from_server.trailing_metadata = b->md.array;
+      b->copy[si].data.send_status_from_server.trailing_metadata_count = b->md.count;
+    }
+  }
+  xt__gcall_set_ctx(b->call, ctx, true);
+  /* The call is answered: the thread goes back to what it was doing. */
+  release();
+}
+
+XT_HOOK grpc_call_error grpc_call_start_batch(grpc_call *call, const grpc_op *ops, size_t nops,
+                                              void *tag, void *reserved) {
+  grpc_call_start_batch_fn real = GREAL(grpc_call_start_batch);
+  if (!real)
+    return GRPC_CALL_ERROR;
+  if (!nops || !ops || !xt__enter(XT_FAM_GRPC))
+    return real(call, ops, nops, tag, reserved);
+  batch b = {.call = call, .ops = ops, .nops = nops, .tag = tag, .reserved = reserved,
+             .caller = __builtin_return_address(0)};
+  xt__gcall rec;
+  if (xt__gcall_get(call, &rec)) {
+    if (rec.kind == XT_GCALL_CLIENT)
+      client_batch(&b, &rec);
+    else
+      server_batch(&b, &rec);
+    xt__gsnap_free(&rec.ctx);
+  }
+  /* Outside the guard: on a callback queue the real call may run
+   * application callbacks inline, and their logging must be seen. */
+  xt__leave();
+  grpc_call_error rc = real(call, b.copy ? b.copy : ops, nops, tag, reserved);
+  if (b.have_md)
+    xt__gmd_release(&b.md);
+  free(b.copy);
+  if (rc != GRPC_CALL_OK && b.tag_put)
+    forget_tag(b.tag_cq, tag);
+  return rc;
+}

@@ -1,0 +1,274 @@
+/*
+ * The gRPC shim's tables: calls by pointer, outstanding tags by (queue, tag),
+ * method paths by registration handle, callback queues. Each is a chained
+ * hash whose buckets are guarded by one of a few striped mutexes; every
+ * operation copies in or out and drops the lock before returning, so no shim
+ * lock is ever held across a real gRPC call or application code.
+ *
+ * Call and tag pointers are reused by gRPC and the application: a tag entry
+ * is removed when its completion is seen, a call record when the
+ * application's last reference goes (grpc_call_unref is mirrored).
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "grpc_shim.h"
+
+#define NBUCKETS 4096
+#define NSTRIPES 64
+
+static pthread_mutex_t stripes[NSTRIPES] = {[0 ... NSTRIPES - 1] = PTHREAD_MUTEX_INITIALIZER};
+
+static size_t hash2(const void *a, const void *b) {
+  uint64_t x = (uint64_t)(uintptr_t)a * 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)b;
+  x ^= x >> 29;
+  x *= 0xbf58476d1ce4e5b9ull;
+  x ^= x >> 32;
+  return (size_t)(x % NBUCKETS);
+}
+
+static pthread_mutex_t *lock_for(size_t bucket) { return &stripes[bucket % NSTRIPES]; }
+
+/* Snapshots ---------------------------------------------------------------- */
+
+void xt__gsnap_take(xt__gsnap *s, const bg_context *ctx) {
+  s->task = ctx->task_id;
+  s->nparents = ctx->nparents;
+  memcpy(s->parents, ctx->parents, sizeof s->parents[0] * ctx->nparents);
+  if (ctx->items.count) {
+    if (!s->items)
+      s->items = malloc(sizeof *s->items);
+    if (s->items)
+      memcpy(s->items, &ctx->items, sizeof *s->items);
+  } else if (s->items) {
+    free(s->items);
+    s->items = NULL;
+  }
+}
+
+void xt__gsnap_put(const xt__gsnap *s, bg_context *ctx) {
+  ctx->task_id = s->task;
+  ctx->nparents = s->nparents;
+  memcpy(ctx->parents, s->parents, sizeof s->parents[0] * s->nparents);
+  if (s->items)
+    memcpy(&ctx->items, s->items, sizeof ctx->items);
+  else if (ctx->items.count)
+    bg_items_clear(&ctx->items);
+}
+
+void xt__gsnap_copy(xt__gsnap *dst, const xt__gsnap *src) {
+  dst->task = src->task;
+  dst->nparents = src->nparents;
+  memcpy(dst->parents, src->parents, sizeof dst->parents[0] * src->nparents);
+  dst->items = NULL;
+  if (src->items && (dst->items = malloc(sizeof *dst->items)))
+    memcpy(dst->items, src->items, sizeof *dst->items);
+}
+
+void xt__gsnap_free(xt__gsnap *s) {
+  free(s->items);
+  s->items = NULL;
+}
+
+/* Outstanding tags --------------------------------------------------------- */
+
+static xt__gtag *tags[NBUCKETS];
+
+int xt__gtag_put(const xt__gtag *t) {
+  xt__gtag *e = malloc(sizeof *e);
+  if (!e)
+    return -ENOMEM;
+  *e = *t;
+  size_t b = hash2(t->cq, t->tag);
+  pthread_mutex_lock(lock_for(b));
+  /* A stale entry for the same (queue, tag) belongs to a batch whose
+   * completion went by unseen (a queue drained by something we do not
+   * hook): the new one replaces it. */
+  for (xt__gtag **pp = &tags[b]; *pp; pp = &(*pp)->next) {
+    if ((*pp)->cq == t->cq && (*pp)->tag == t->tag) {
+      xt__gtag *old = *pp;
+      *pp = old->next;
+      free(old);
+      break;
+    }
+  }
+  e->next = tags[b];
+  tags[b] = e;
+  pthread_mutex_unlock(lock_for(b));
+  return 0;
+}
+
+bool xt__gtag_take(grpc_completion_queue *cq, void *tag, xt__gtag *out) {
+  size_t b = hash2(cq, tag);
+  xt__gtag *found = NULL;
+  pthread_mutex_lock(lock_for(b));
+  for (xt__gtag **pp = &tags[b]; *pp; pp = &(*pp)->next) {
+    if ((*pp)->cq == cq && (*pp)->tag == tag) {
+      found = *pp;
+      *pp = found->next;
+      break;
+    }
+  }
+  pthread_mutex_unlock(lock_for(b));
+  if (!found)
+    return false;
+  *out = *found;
+  free(found);
+  return true;
+}
+
+/* Calls -------------------------------------------------------------------- */
+
+static xt__gcall *calls[NBUCKETS];
+
+static xt__gcall **call_slot(size_t b, grpc_call *call) {
+  xt__gcall **pp = &calls[b];
+  while (*pp && (*pp)->call != call)
+    pp = &(*pp)->next;
+  return pp;
+}
+
+static void copy_str(char *dst, size_t cap, const char *s, size_t len) {
+  if (len >= cap)
+    len = cap - 1;
+  memcpy(dst, s, len);
+  dst[len] = '\0';
+}
+
+int xt__gcall_add(grpc_call *call, int kind, grpc_completion_queue *cq, const char *method,
+                  size_t method_len) {
+  xt__gcall *r = calloc(1, sizeof *r);
+  if (!r)
+    return -ENOMEM;
+  r->call = call;
+  r->refs = 1;
+  r->kind = kind;
+  r->cq = cq;
+  copy_str(r->method, sizeof r->method, method ? method : "?", method ? method_len : 1);
+  size_t b = hash2(call, NULL);
+  xt__gcall *stale = NULL;
+  pthread_mutex_lock(lock_for(b));
+  xt__gcall **pp = call_slot(b, call);
+  if (*pp) {
+    stale = *pp;
+    *pp = stale->next;
+  }
+  r->next = calls[b];
+  calls[b] = r;
+  pthread_mutex_unlock(lock_for(b));
+  if (stale) {
+    xt__gsnap_free(&stale->ctx);
+    free(stale);
+  }
+  return 0;
+}
+
+bool xt__gcall_get(grpc_call *call, xt__gcall *out) {
+  size_t b = hash2(call, NULL);
+  bool found = false;
+  pthread_mutex_lock(lock_for(b));
+  xt__gcall *r = *call_slot(b, call);
+  if (r) {
+    /* Field by field: the snapshot's items need a copy of their own. */
+    out->next = NULL;
+    out->call = r->call;
+    out->refs = r->refs;
+    out->kind = r->kind;
+    out->status_sent = r->status_sent;
+    out->cq = r->cq;
+    memcpy(out->method, r->method, sizeof out->method);
+    memcpy(out->peer, r->peer, sizeof out->peer);
+    xt__gsnap_copy(&out->ctx, &r->ctx);
+    found = true;
+  }
+  pthread_mutex_unlock(lock_for(b));
+  return found;
+}
+
+void xt__gcall_set_ctx(grpc_call *call, const bg_context *ctx, bool status_sent) {
+  size_t b = hash2(call, NULL);
+  pthread_mutex_lock(lock_for(b));
+  xt__gcall *r = *call_slot(b, call);
+  if (r) {
+    xt__gsnap_take(&r->ctx, ctx);
+    r->status_sent = r->status_sent || status_sent;
+  }
+  pthread_mutex_unlock(lock_for(b));
+}
+
+void xt__gcall_set_peer(grpc_call *call, const char *peer) {
+  size_t b = hash2(call, NULL);
+  pthread_mutex_lock(lock_for(b));
+  xt__gcall *r = *call_slot(b, call);
+  if (r)
+    copy_str(r->peer, sizeof r->peer, peer, strlen(peer));
+  pthread_mutex_unlock(lock_for(b));
+}
+
+void xt__gcall_ref(grpc_call *call) {
+  size_t b = hash2(call, NULL);
+  pthread_mutex_lock(lock_for(b));
+  xt__gcall *r = *call_slot(b, call);
+  if (r)
+    r->refs++;
+  pthread_mutex_unlock(lock_for(b));
+}
+
+/* Runs before the real unref: once that returns, the pointer may already
+ * name a new call. */
+void xt__gcall_unref(grpc_call *call) {
+  size_t b = hash2(call, NULL);
+  xt__gcall *gone = NULL;
+  pthread_mutex_lock(lock_for(b));
+  xt__gcall **pp = call_slot(b, call);
+  if (*pp && --(*pp)->refs <= 0) {
+    gone = *pp;
+    *pp = gone->next;
+  }
+  pthread_mutex_unlock(lock_for(b));
+  if (gone) {
+    xt__gsnap_free(&gone->ctx);
+    free(gone);
+  }
+}
+
+/* Method registrations and callback queues ---------------------------------- */
+
+/* Both are written a handful of times at start-up and read per call: a
+ * small insert-only table. */
+typedef struct named {
+  struct named *next;
+  void *key;
+  char method[160];
+} named;
+
+static named *names[256];
+static pthread_mutex_t names_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static size_t name_slot(void *key) { return hash2(key, NULL) % 256; }
+
+void xt__gmethod_put(void *handle, const char *method) {
+  named *n = calloc(1, sizeof *n);
+  if (!n)
+    return;
+  n->key = handle;
+  copy_str(n->method, sizeof n->method, method, strlen(method));
+  size_t i = name_slot(handle);
+  pthread_mutex_lock(&names_lock);
+  n->next = names[i];
+  __atomic_store_n(&names[i], n, __ATOMIC_RELEASE);
+  pthread_mutex_unlock(&names_lock);
+}
+
+/* Lock-free read: entries are never removed, and each is published whole. */
+const char *xt__gmethod_get(void *handle) {
+  for (named *n = __atomic_load_n(&names[name_slot(handle)], __ATOMIC_ACQUIRE); n; n = n->next)
+    if (n->key == handle)
+      return n->method;
+  return NULL;
+}
+
+void xt__gcbq_put(grpc_completion_queue *cq) { xt__gmethod_put((char *)cq + 1, "callback"); }
+
+bool xt__gcbq_is(grpc_completion_queue *cq) { return xt__gmethod_get((char *)cq + 1) != NULL; }

@@ -1,0 +1,197 @@
+/*
+ * The context in gRPC metadata: the keys added to a request (xtrace_task_id,
+ * xtrace_event_id, traceparent, baggage) and the trailing xtrace_event_id of
+ * a reply, read back on the other side.
+ *
+ * The caller's metadata array is never written: the shim copies it into an
+ * array of its own with room for its keys and passes that to the real
+ * start_batch, which copies keys and takes references on values, so the
+ * copy and the slices are released as soon as it returns. A key the
+ * application already set is left as it is. Keys are lower-case literals
+ * (always legal); values are digits, hex and W3C baggage, all printable.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "grpc_shim.h"
+
+#define KEY_TASK "xtrace_task_id"
+#define KEY_EVENT "xtrace_event_id"
+#define KEY_TRACEPARENT "traceparent"
+#define KEY_BAGGAGE "baggage"
+/* Far below gRPC's default 8 KiB limit on received metadata, with room for
+ * whatever the application sends itself; larger baggage is not sent. */
+#define BAGGAGE_MAX 2048
+
+static bool key_is(const grpc_slice *s, const char *key) {
+  size_t n = strlen(key);
+  return GRPC_SLICE_LENGTH(*s) == n && memcmp(GRPC_SLICE_START_PTR(*s), key, n) == 0;
+}
+
+static bool has_key(const grpc_metadata *md, size_t n, const char *key) {
+  for (size_t i = 0; i < n; i++)
+    if (key_is(&md[i].key, key))
+      return true;
+  return false;
+}
+
+static int start_copy(xt__gmd_out *out, const grpc_metadata *md, size_t n) {
+  memset(out, 0, sizeof *out);
+  out->array = malloc((n + XT_GMD_MAX) * sizeof *out->array);
+  if (!out->array)
+    return -ENOMEM;
+  if (n)
+    memcpy(out->array, md, n * sizeof *md);
+  out->count = n;
+  return 0;
+}
+
+/* Appends key: value unless the caller's part of the list has the key. */
+static void add(xt__gmd_out *out, size_t caller_n, const char *key, const char *value,
+                size_t len) {
+  if (has_key(out->array, caller_n, key) || out->added == XT_GMD_MAX)
+    return;
+  grpc_slice_from_copied_buffer_fn mk = GREAL(grpc_slice_from_copied_buffer);
+  if (!mk)
+    return;
+  grpc_metadata *m = &out->array[out->count];
+  memset(m, 0, sizeof *m);
+  m->key = mk(key, strlen(key));
+  m->value = mk(value, len);
+  out->slices[out->nslices++] = m->key;
+  out->slices[out->nslices++] = m->value;
+  out->count++;
+  out->added++;
+}
+
+int xt__gmd_build_request(xt__gmd_out *out, const grpc_metadata *md, size_t n,
+                          const bg_context *ctx) {
+  char task[BG_DEC_BUFSZ], event[BG_DEC_BUFSZ], tp[BG_TRACEPARENT_BUFSZ];
+  int tl = bg_xtrace_md_encode(ctx, task, event);
+  if (tl < 0)
+    return tl;
+  int rc = start_copy(out, md, n);
+  if (rc < 0)
+    return rc;
+  add(out, n, KEY_TASK, task, (size_t)tl);
+  if (event[0])
+    add(out, n, KEY_EVENT, event, strlen(event));
+  int pl = bg_traceparent_encode(ctx, tp);
+  if (pl > 0)
+    add(out, n, KEY_TRACEPARENT, tp, (size_t)pl);
+  if (ctx->items.count) {
+    char bag[BAGGAGE_MAX];
+    int bl = bg_w3c_baggage_encode(&ctx->items, bag, sizeof bag);
+    if (bl > 0)
+      add(out, n, KEY_BAGGAGE, bag, (size_t)bl);
+  }
+  return 0;
+}
+
+int xt__gmd_build_trailing(xt__gmd_out *out, const grpc_metadata *md, size_t n,
+                           uint64_t event_id) {
+  char ev[BG_DEC_BUFSZ];
+  int rc = start_copy(out, md, n);
+  if (rc < 0)
+    return rc;
+  int len = snprintf(ev, sizeof ev, "%llu", (unsigned long long)event_id);
+  add(out, n, KEY_EVENT, ev, (size_t)len);
+  return 0;
+}
+
+void xt__gmd_release(xt__gmd_out *out) {
+  grpc_slice_unref_fn unref = GREAL(grpc_slice_unref);
+  for (size_t i = 0; unref && i < out->nslices; i++)
+    unref(out->slices[i]);
+  free(out->array);
+  out->array = NULL;
+  out->nslices = 0;
+}
+
+/* Reading ------------------------------------------------------------------ */
+
+typedef struct found {
+  const grpc_slice *v;
+  int count;
+} found;
+
+static void note(found *f, const grpc_metadata *m) {
+  f->count++;
+  f->v = &m->value;
+}
+
+#define SLICE_ARGS(s) (const char *)GRPC_SLICE_START_PTR(*(s)), GRPC_SLICE_LENGTH(*(s))
+
+int xt__gmd_parse_request(const grpc_metadata_array *md, bg_context *out, const char **why) {
+  found task = {0}, event = {0}, tp = {0}, bag = {0};
+  *why = NULL;
+  for (size_t i = 0; i < md->count; i++) {
+    const grpc_metadata *m = &md->metadata[i];
+    if (key_is(&m->key, KEY_TASK))
+      note(&task, m);
+    else if (key_is(&m->key, KEY_EVENT))
+      note(&event, m);
+    else if (key_is(&m->key, KEY_TRACEPARENT))
+      note(&tp, m);
+    else if (key_is(&m->key, KEY_BAGGAGE))
+      note(&bag, m);
+  }
+  int have = 0;
+  /* A repeated key is ambiguous: which copy is the sender's? Neither. */
+  if (task.count > 1 || event.count > 1) {
+    *why = task.count > 1 ? KEY_TASK : KEY_EVENT;
+  } else if (task.count) {
+    if (bg_xtrace_md_decode(out, SLICE_ARGS(task.v), event.count ? (const char *)
+                            GRPC_SLICE_START_PTR(*event.v) : NULL,
+                            event.count ? GRPC_SLICE_LENGTH(*event.v) : 0) == 0)
+      have = 1;
+    else
+      *why = KEY_TASK;
+  } else if (event.count) {
+    *why = KEY_EVENT; /* an event without its task names nothing */
+  }
+  if (!have && tp.count && !*why) {
+    if (tp.count == 1 && bg_traceparent_decode(out, SLICE_ARGS(tp.v)) == 0)
+      have = 1;
+    else
+      *why = KEY_TRACEPARENT;
+  }
+  if (have && bag.count) {
+    if (bag.count > 1 || GRPC_SLICE_LENGTH(*bag.v) > BG_MAX_ITEMS_BYTES ||
+        bg_w3c_baggage_decode(&out->items, SLICE_ARGS(bag.v)) < 0) {
+      bg_items_clear(&out->items);
+      *why = KEY_BAGGAGE;
+    }
+  }
+  if (!have)
+    bg_context_clear(out);
+  return have;
+}
+
+/* Decimal 1..2^63-1, digits only: what bg_xtrace_md_decode accepts for an
+ * event, without a whole context to decode into. */
+static uint64_t parse_id(const char *s, size_t len) {
+  if (len == 0 || len > 19)
+    return 0;
+  uint64_t v = 0;
+  for (size_t i = 0; i < len; i++) {
+    if (s[i] < '0' || s[i] > '9')
+      return 0;
+    v = v * 10 + (uint64_t)(s[i] - '0');
+  }
+  return v <= (uint64_t)BG_ID_MAX ? v : 0;
+}
+
+uint64_t xt__gmd_parse_trailing(const grpc_metadata_array *md, bool *malformed) {
+  found event = {0};
+  *malformed = false;
+  for (size_t i = 0; i < md->count; i++)
+    if (key_is(&md->metadata[i].key, KEY_EVENT))
+      note(&event, &md->metadata[i]);
+  if (!event.count)
+    return 0;
+  uint64_t id = event.count == 1 ? parse_id(SLICE_ARGS(event.v)) : 0;
+  *malformed = id == 0;
+  return id;
+}
