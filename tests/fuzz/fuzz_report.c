@@ -9,29 +9,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_common.h"
 #include "json.h"
 #include "log.h"
 #include "report.h"
 #include "stream.h"
 
-#define CHECK(cond)                                                                    \
-  do {                                                                                 \
-    if (!(cond)) {                                                                     \
-      fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);     \
-      abort();                                                                         \
-    }                                                                                  \
-  } while (0)
-
 static void check_json(const xt__buf *b) {
-  CHECK(!b->oom);
+  FUZZ_CHECK(!b->oom);
   for (size_t i = 0; i < b->len; i++) {
     unsigned char c = (unsigned char)b->data[i];
-    CHECK(c >= 0x20 && c != '<' && c != '>' && c != '&');
+    FUZZ_CHECK(c >= 0x20 && c != '<' && c != '>' && c != '&');
   }
   xt__buf clean;
   xt__buf_init(&clean);
   xt__utf8_clean(&clean, b->data, b->len);
-  CHECK(clean.len == b->len && (b->len == 0 || memcmp(clean.data, b->data, b->len) == 0));
+  FUZZ_CHECK(clean.len == b->len && (b->len == 0 || memcmp(clean.data, b->data, b->len) == 0));
   xt__buf_free(&clean);
 }
 
@@ -39,11 +32,11 @@ static void render(const Pubsub__XTraceReportv4 *m) {
   xt__buf b;
   xt__buf_init(&b);
   xt__report_json(&b, m, xt__report_time(m, 1));
-  CHECK(b.len >= 2 && b.data[0] == '{' && b.data[b.len - 1] == '}');
+  FUZZ_CHECK(b.len >= 2 && b.data[0] == '{' && b.data[b.len - 1] == '}');
   check_json(&b);
   b.len = 0;
   xt__report_text(&b, m, 1);
-  CHECK(!b.oom && b.len > 0 && b.data[b.len - 1] == '\n');
+  FUZZ_CHECK(!b.oom && b.len > 0 && b.data[b.len - 1] == '\n');
   xt__buf_free(&b);
 }
 
@@ -60,8 +53,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   int n = 0;
   size_t frames = 0;
   long used = xt__stream_consume(data, size, on_report, &n, &frames);
-  CHECK(used == -EMSGSIZE || (used >= 0 && (size_t)used <= size));
-  CHECK((size_t)n <= frames);
+  FUZZ_CHECK(used == -EMSGSIZE || (used >= 0 && (size_t)used <= size));
+  FUZZ_CHECK((size_t)n <= frames);
 
   Pubsub__XTraceReportv4 *m;
   if (xt__report_decode(data, size, &m) == 0) {
