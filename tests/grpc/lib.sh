@@ -1,0 +1,89 @@
+# Helpers for the gRPC tests: a collector, servers under the preload on
+# ephemeral ports, and jq queries over a task's reports.
+set -euo pipefail
+. "$XT_TOP/tests/lib/xtserver.sh"
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/xtgrpc.XXXXXX")
+PIDS=()
+g_cleanup() {
+  local p
+  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$T"
+  xt__cleanup
+}
+trap g_cleanup EXIT
+
+fail() {
+  echo "FAIL: $*" >&2
+  local f
+  for f in "$T"/*.err; do [ -s "$f" ] && { echo "--- $f" >&2; tail -20 "$f" >&2; }; done
+  exit 1
+}
+
+start_collector() {
+  xt_server_start
+  trap g_cleanup EXIT
+}
+
+traced() { env LD_PRELOAD="$XT_PRELOAD_LIB" "$@"; }
+
+# start_server NAME PRELOAD(0|1) BINARY ARGS... : listens on :0; sets PORT.
+start_server() {
+  local name=$1 pre=$2
+  shift 2
+  if [ "$pre" = 1 ]; then
+    env LD_PRELOAD="$XT_PRELOAD_LIB" "$@" --listen-addr :0 >"$T/$name.out" 2>"$T/$name.err" &
+  else
+    "$@" >"$T/$name.out" 2>"$T/$name.err" &
+  fi
+  local pid=$!
+  PIDS+=($pid)
+  PORT=
+  for _ in $(seq 200); do
+    PORT=$(sed -n 's/^listening on :\([0-9][0-9]*\)$/\1/p' "$T/$name.err")
+    [ -n "$PORT" ] && return 0
+    kill -0 "$pid" 2>/dev/null || fail "$name exited before listening"
+    sleep 0.05
+  done
+  fail "$name did not report its port"
+}
+
+# The one task whose reports include a report with this exact label.
+task_with_label() {
+  local id
+  id=$(xt_tasks_json "q=$(jq -rn --arg s "$1" '$s|@uri')&limit=1000" | jq -r 'map(.id) | join(" ")')
+  local found=() t
+  for t in $id; do
+    if xt_task_reports_json "$t" | jq -e --arg l "$1" 'any(.[0].reports[]; .Label == $l)' >/dev/null; then
+      found+=("$t")
+    fi
+  done
+  [ "${#found[@]}" -eq 1 ] || fail "${#found[@]} tasks hold the label '$1'"
+  echo "${found[0]}"
+}
+
+reports() { xt_task_reports_json "$1" | jq '.[0].reports'; }
+
+# Polls until the jq filter over the task's reports is true.
+wait_task() {
+  local task=$1 filter=$2
+  for _ in $(seq 100); do
+    reports "$task" | jq -e "$filter" >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  fail "task $task never satisfied: $filter"
+}
+
+# jq definitions: ancestors of an event (by EventID) within a report array.
+JQ_DEFS='
+def byid: map({key: .EventID, value: .}) | from_entries;
+def ancestors($id): byid as $b
+  | {seen: {}, todo: [$id]}
+  | until(.todo | length == 0;
+      .todo[0] as $x | .todo |= .[1:]
+      | if .seen[$x] then . else .seen[$x] = true
+        | .todo += [($b[$x].ParentEventID // [])[] | select($b[.] != null)] end)
+  | .seen | keys;
+def label_id($l): map(select(.Label == $l)) | if length == 1 then .[0].EventID else error("label \($l): \(length) reports") end;
+'
