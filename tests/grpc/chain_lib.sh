@@ -5,9 +5,9 @@
 chain_check() {
   local client=$1 add=$2 mul=$3
   shift 3
-  start_server mul 1 $mul --mul 3
+  start_server mul 1 $mul --mul 3 --listen-addr :0
   local p2=$PORT
-  start_server add 1 $add --add 7 --next-server ":$p2" "$@"
+  start_server add 1 $add --add 7 --next-server ":$p2" --listen-addr :0 "$@"
   local p1=$PORT
   traced $client --in 3 --next-server ":$p1" >"$T/client.out" 2>"$T/client.err" ||
     fail "client failed"

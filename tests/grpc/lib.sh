@@ -28,12 +28,13 @@ start_collector() {
 
 traced() { env LD_PRELOAD="$XT_PRELOAD_LIB" "$@"; }
 
-# start_server NAME PRELOAD(0|1) BINARY ARGS... : listens on :0; sets PORT.
+# start_server NAME PRELOAD(0|1) BINARY ARGS... : a server that prints
+# "listening on :PORT" (arith with --listen-addr :0, mdpeer serve); sets PORT.
 start_server() {
   local name=$1 pre=$2
   shift 2
   if [ "$pre" = 1 ]; then
-    env LD_PRELOAD="$XT_PRELOAD_LIB" "$@" --listen-addr :0 >"$T/$name.out" 2>"$T/$name.err" &
+    env LD_PRELOAD="$XT_PRELOAD_LIB" "$@" >"$T/$name.out" 2>"$T/$name.err" &
   else
     "$@" >"$T/$name.out" 2>"$T/$name.err" &
   fi
