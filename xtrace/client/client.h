@@ -11,6 +11,15 @@
 
 #define XT_TLS __attribute__((tls_model("initial-exec"))) __thread
 
+/* The reporter's own memory, counted in the configured budget: frames waiting
+ * for the socket, and the scratch space one report is encoded from. */
+#define XT__SENDBUF_BYTES (256u << 10)
+#define XT__SCRATCH_BYTES (448u << 10)
+
+/* The ring gets what the budget leaves after them, rounded down to a power
+ * of two (at least 64 KiB). */
+size_t xt__ring_budget(size_t buffer_bytes);
+
 typedef struct xt__config {
   char server[256];
   size_t buffer_bytes;

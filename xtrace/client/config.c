@@ -44,6 +44,11 @@ void xt__config_load(xt__config *cfg, const xt_config *over) {
   if (cfg->join_threshold > BG_MAX_PARENTS / 2) cfg->join_threshold = BG_MAX_PARENTS / 2;
 }
 
+size_t xt__ring_budget(size_t buffer_bytes) {
+  size_t fixed = XT__SENDBUF_BYTES + XT__SCRATCH_BYTES;
+  return buffer_bytes > fixed ? buffer_bytes - fixed : 0;
+}
+
 /* Debug lines go straight to the kernel: the preload interposes write(), and
  * this must neither be traced nor allocate. */
 void xt__debugf(const char *fmt, ...) {
@@ -67,7 +72,7 @@ static void fork_child(void) {
   if (atomic_load(&xt__g.state) != XT__ON) return;
   xt__reporter_fork_child();
   xt__ring_destroy(&xt__g.ring);
-  if (xt__ring_init(&xt__g.ring, xt__g.cfg.buffer_bytes) != 0) atomic_store(&xt__g.state, XT__OFF);
+  if (xt__ring_init(&xt__g.ring, xt__ring_budget(xt__g.cfg.buffer_bytes)) != 0) atomic_store(&xt__g.state, XT__OFF);
   atomic_store(&xt__g.dropped, 0);
   atomic_store(&xt__g.drained, 0);
   atomic_store(&xt__g.sent, 0);
@@ -83,7 +88,7 @@ int xt_init(const xt_config *cfg) {
   int expected = 0;
   if (!atomic_compare_exchange_strong(&once, &expected, 1)) return 0;
   xt__config_load(&xt__g.cfg, cfg);
-  int err = xt__ring_init(&xt__g.ring, xt__g.cfg.buffer_bytes);
+  int err = xt__ring_init(&xt__g.ring, xt__ring_budget(xt__g.cfg.buffer_bytes));
   if (err) {
     xt__debugf("cannot map the event buffer: %s", strerror(-err));
     return err;

@@ -40,7 +40,9 @@ bool xt_thread_is_internal(void) { return xt__self.internal; }
 
 static size_t str_len(const char *s, size_t max) { return s ? strnlen(s, max) : 0; }
 
-#define FIELD_MAX 1024u /* bound on agent, source, keys, values, tags */
+/* Bound on agent, source, each key, value and tag. With at most 64 of each,
+ * a report always fits the reporter's scratch space (XT__SCRATCH_BYTES). */
+#define FIELD_MAX 512u
 
 /* memcpy that allows (NULL, 0): absent strings are common here. */
 static uint8_t *put_bytes(uint8_t *p, const void *src, size_t n) {

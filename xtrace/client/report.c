@@ -145,7 +145,7 @@ static void common_fields(Pubsub__XTraceReportv4 *r) {
 
 size_t xt__report_encode(const xt__rec *rec, uint32_t len, int64_t wall_offset_ns, uint8_t *out,
                          size_t cap) {
-  static char scratch_buf[3 * (XT_LABEL_MAX + 2 * MAX_FIELDS * 1024) + 4096];
+  static char scratch_buf[XT__SCRATCH_BYTES];
   scratch s = {scratch_buf, scratch_buf + sizeof scratch_buf};
   const uint8_t *p = (const uint8_t *)(rec + 1), *end = (const uint8_t *)rec + len;
   Pubsub__XTraceReportv4 r = PUBSUB__XTRACE_REPORTV4__INIT;

@@ -18,7 +18,6 @@
 #include "client.h"
 #include "xtrace/frame.h"
 
-#define SENDBUF_BYTES (512u << 10)
 #define BACKOFF_MIN_MS 20u
 #define BACKOFF_MAX_MS 1000u
 #define IDLE_MAX_MS 20u
@@ -183,7 +182,7 @@ static size_t fill_buf(int64_t wall_offset_ns) {
   uint64_t dropped = atomic_load_explicit(&xt__g.dropped, memory_order_relaxed);
   if (dropped > rep.dropped_reported) {
     size_t n = xt__report_encode_dropped(atomic_load(&xt__g.last_drop_task), dropped - rep.dropped_reported,
-                                         rep.buf + rep.buf_len, SENDBUF_BYTES - rep.buf_len);
+                                         rep.buf + rep.buf_len, XT__SENDBUF_BYTES - rep.buf_len);
     if (n) {
       rep.buf_len += n;
       rep.dropped_reported = dropped;
@@ -194,7 +193,7 @@ static size_t fill_buf(int64_t wall_offset_ns) {
     uint64_t next;
     const xt__rec *rec = xt__ring_peek(&xt__g.ring, rep.cursor, &len, &next);
     if (!rec) break;
-    size_t n = xt__report_encode(rec, len, wall_offset_ns, rep.buf + rep.buf_len, SENDBUF_BYTES - rep.buf_len);
+    size_t n = xt__report_encode(rec, len, wall_offset_ns, rep.buf + rep.buf_len, XT__SENDBUF_BYTES - rep.buf_len);
     if (n == 0 && rep.buf_len > 0) break; /* full: send first */
     rep.buf_len += n;                     /* n == 0 on an empty buffer: unencodable, skipped */
     rep.cursor = next;
@@ -237,7 +236,7 @@ static void *reporter_main(void *arg) {
   xt__self.internal = true;
   xt_thread_set_name("xtrace-report");
   xt__report_proc_init();
-  if (!rep.buf) rep.buf = malloc(SENDBUF_BYTES);
+  if (!rep.buf) rep.buf = malloc(XT__SENDBUF_BYTES);
   rep.backoff_ms = BACKOFF_MIN_MS;
   rep.cursor = xt__ring_tail(&xt__g.ring);
   atomic_store(&xt__g.reporter, XT__REPORTER_RUNNING);

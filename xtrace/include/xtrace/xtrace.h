@@ -29,7 +29,8 @@ extern "C" {
  * XTRACE_BUFFER_BYTES, XTRACE_FLUSH_MS, XTRACE_JOIN_THRESHOLD) or the default. */
 typedef struct xt_config {
   const char *server;      /* "host:port" */
-  size_t buffer_bytes;     /* bound on buffered events, per process */
+  size_t buffer_bytes;     /* bound on the client's memory, per process: the
+                              event ring plus the reporter's buffers */
   unsigned flush_ms;       /* how long exit waits for buffered events */
   unsigned join_threshold; /* parent-set size that triggers a join event */
 } xt_config;
