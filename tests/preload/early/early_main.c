@@ -1,0 +1,7 @@
+/* Linked with libearly, whose constructor logs before main. */
+#include <stdio.h>
+
+int main(void) {
+  fprintf(stderr, "main line\n");
+  return 0;
+}
