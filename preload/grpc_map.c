@@ -1,6 +1,6 @@
 /*
  * The gRPC shim's tables: calls by pointer, outstanding tags by (queue, tag),
- * method paths by registration handle, callback queues. Each is a chained
+ * method paths by registration handle. Each is a chained
  * hash whose buckets are guarded by one of a few striped mutexes; every
  * operation copies in or out and drops the lock before returning, so no shim
  * lock is ever held across a real gRPC call or application code.
@@ -233,10 +233,10 @@ void xt__gcall_unref(grpc_call *call) {
   }
 }
 
-/* Method registrations and callback queues ---------------------------------- */
+/* Method registrations ------------------------------------------------------ */
 
-/* Both are written a handful of times at start-up and read per call: a
- * small insert-only table. */
+/* Written a handful of times at start-up and read per call: a small
+ * insert-only table. */
 typedef struct named {
   struct named *next;
   void *key;
@@ -268,7 +268,3 @@ const char *xt__gmethod_get(void *handle) {
       return n->method;
   return NULL;
 }
-
-void xt__gcbq_put(grpc_completion_queue *cq) { xt__gmethod_put((char *)cq + 1, "callback"); }
-
-bool xt__gcbq_is(grpc_completion_queue *cq) { return xt__gmethod_get((char *)cq + 1) != NULL; }

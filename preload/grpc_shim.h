@@ -48,10 +48,6 @@ extern "C" {
                                               void *))                                         \
   X(int, grpc_completion_queue_thread_local_cache_flush, (grpc_completion_queue *, void **,    \
                                                           int *))                              \
-  X(grpc_completion_queue *, grpc_completion_queue_create_for_callback,                        \
-    (grpc_completion_queue_functor *, void *))                                                 \
-  X(grpc_completion_queue *, grpc_completion_queue_create,                                     \
-    (const grpc_completion_queue_factory *, const grpc_completion_queue_attributes *, void *)) \
   X(void, grpc_call_ref, (grpc_call *))                                                        \
   X(void, grpc_call_unref, (grpc_call *))                                                      \
   X(char *, grpc_call_get_peer, (grpc_call *))                                                 \
@@ -145,10 +141,6 @@ void xt__gcall_unref(grpc_call *call);
 void xt__gmethod_put(void *handle, const char *method);
 const char *xt__gmethod_get(void *handle);
 
-/* Queues created as callback queues. */
-void xt__gcbq_put(grpc_completion_queue *cq);
-bool xt__gcbq_is(grpc_completion_queue *cq);
-
 /* Metadata (grpc_md.c) ----------------------------------------------------- */
 
 /* What the shim adds to one outgoing metadata list, owned by the shim until
@@ -179,8 +171,7 @@ uint64_t xt__gmd_parse_trailing(const grpc_metadata_array *md, bool *malformed);
 
 /* Adoption and the recorded events (grpc.c) -------------------------------- */
 
-/* Called by the dequeuing side (next, pluck, the TLS cache flush and a
- * callback functor) for a tag that completed: the thread adopts or joins. */
+/* Called by the dequeuing side (next, pluck, the TLS cache flush) for a tag that completed: the thread adopts or joins. */
 void xt__grpc_completed(grpc_completion_queue *cq, void *tag, int success);
 
 #ifdef __cplusplus
