@@ -21,6 +21,14 @@
 #define BACKOFF_MIN_MS 20u
 #define BACKOFF_MAX_MS 1000u
 #define IDLE_MAX_MS 20u
+/* While events trickle in, wake this often: rarely enough that three or four
+ * traced processes on a small machine do not keep taking the cores from the
+ * application's threads, often enough that reports arrive promptly. */
+#define TRICKLE_MS 5u
+/* A round that takes fewer records than this sleeps before the next: a
+ * reporter that went straight back to the ring for every few events would
+ * spin on a core the application needs, and send tiny frames. */
+#define BACKLOG_RECORDS 512u
 #define CONNECT_TIMEOUT_MS 1000
 #define SEND_TIMEOUT_S 1
 
@@ -207,16 +215,16 @@ static size_t fill_buf(int64_t wall_offset_ns) {
   return taken;
 }
 
-/* One round of work; true if anything moved. */
-static bool pump(void) {
+/* One round of work; returns how many records it took from the ring. */
+static size_t pump(void) {
   if (rep.fd < 0) try_connect();
-  if (rep.fd < 0 || !link_alive()) return false;
-  if (rep.buf_len && !send_buf()) return false;
+  if (rep.fd < 0 || !link_alive()) return 0;
+  if (rep.buf_len && !send_buf()) return 0;
   int64_t wall_offset_ns = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
   size_t taken = fill_buf(wall_offset_ns);
   if (rep.buf_len) send_buf();
   else atomic_store_explicit(&xt__g.sent_pos, rep.cursor, memory_order_release);
-  return taken > 0;
+  return taken;
 }
 
 static void sleep_ms(unsigned ms) {
@@ -240,16 +248,15 @@ static void *reporter_main(void *arg) {
   rep.backoff_ms = BACKOFF_MIN_MS;
   rep.cursor = xt__ring_tail(&xt__g.ring);
   atomic_store(&xt__g.reporter, XT__REPORTER_RUNNING);
-  unsigned idle_ms = 1;
+  unsigned idle_ms = TRICKLE_MS;
   while (rep.buf && !atomic_load(&rep.stop)) {
-    if (pump()) {
-      idle_ms = 1;
-      continue;
-    }
+    size_t taken = pump();
+    if (taken >= BACKLOG_RECORDS) continue;
     /* Producers never wake us (that would be a syscall on their path), so
      * poll, backing off while idle. */
+    if (taken) idle_ms = TRICKLE_MS;
     sleep_ms(rep.fd < 0 ? BACKOFF_MIN_MS : idle_ms);
-    if (idle_ms < IDLE_MAX_MS) idle_ms *= 2;
+    if (!taken && idle_ms < IDLE_MAX_MS) idle_ms *= 2;
   }
   disconnect();
   atomic_store(&rep.stopped, true);
