@@ -68,19 +68,10 @@ void *xt__real_sym(int i) {
 void xt__debug(const char *fmt, ...) {
   if (!xt__cfg.debug)
     return;
-  char buf[512];
-  int n = snprintf(buf, sizeof buf, "xtrace-preload[%d]: ", (int)getpid());
   va_list ap;
   va_start(ap, fmt);
-  int m = vsnprintf(buf + n, sizeof buf - (size_t)n - 1, fmt, ap);
+  xt_debugv("xtrace-preload", fmt, ap);
   va_end(ap);
-  size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
-  if (len > sizeof buf - 2)
-    len = sizeof buf - 2;
-  buf[len++] = '\n';
-  write_fn w = REAL(write);
-  if (w)
-    w(2, buf, len);
 }
 
 bool xt__own_process(void) { return getpid() == __atomic_load_n(&xt__pid, __ATOMIC_RELAXED); }

@@ -49,19 +49,23 @@ size_t xt__ring_budget(size_t buffer_bytes) {
   return buffer_bytes > fixed ? buffer_bytes - fixed : 0;
 }
 
-/* Debug lines go straight to the kernel: the preload interposes write(), and
- * this must neither be traced nor allocate. */
-void xt__debugf(const char *fmt, ...) {
-  if (!xt__g.cfg.debug) return;
+void xt_debugv(const char *component, const char *fmt, va_list ap) {
   char buf[512];
-  int n = snprintf(buf, sizeof buf, "xtrace[%d]: ", (int)getpid());
-  va_list ap;
-  va_start(ap, fmt);
+  int n = snprintf(buf, sizeof buf, "%s[%d]: ", component, (int)getpid());
+  if (n < 0 || (size_t)n >= sizeof buf - 1) return;
   int m = vsnprintf(buf + n, sizeof buf - (size_t)n - 1, fmt, ap);
-  va_end(ap);
-  size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m < sizeof buf - (size_t)n - 1 ? (size_t)m : sizeof buf - (size_t)n - 2);
+  size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
+  if (len > sizeof buf - 2) len = sizeof buf - 2;
   buf[len++] = '\n';
   syscall(SYS_write, 2, buf, len);
+}
+
+void xt__debugf(const char *fmt, ...) {
+  if (!xt__g.cfg.debug) return;
+  va_list ap;
+  va_start(ap, fmt);
+  xt_debugv("xtrace", fmt, ap);
+  va_end(ap);
 }
 
 /* The child of a fork keeps none of the parent's reporter: the parent sends

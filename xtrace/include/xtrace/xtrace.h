@@ -9,6 +9,7 @@
 #ifndef XTRACE_XTRACE_H
 #define XTRACE_XTRACE_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -111,6 +112,11 @@ typedef struct xt_stats {
 } xt_stats;
 void xt_get_stats(xt_stats *out);
 void xt_count_parse_failure(void);
+
+/* Writes "<component>[pid]: <message>\n" to stderr with the write system
+ * call from a stack buffer: never traced by the preload's hooks, never
+ * allocates. Callers decide whether diagnostics are on (XTRACE_DEBUG). */
+void xt_debugv(const char *component, const char *fmt, va_list ap);
 
 /* Process facts the reporter puts in every report. */
 const char *xt_hostname(void);
