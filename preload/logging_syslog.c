@@ -38,22 +38,8 @@ static void record(int pri, int flag, const char *fmt, va_list ap, const void *c
   xt__emit(&ev);
 }
 
-static void hook_vsyslog(int pri, int flag, const char *fmt, va_list ap, const void *caller) {
-  int saved = errno;
-  if (!xt__enter(XT_FAM_SYSLOG)) {
-    if (flag < 0) {
-      vsyslog_fn real = REAL(vsyslog);
-      if (real)
-        real(pri, fmt, ap);
-    } else {
-      __vsyslog_chk_fn real = REAL(__vsyslog_chk);
-      if (real)
-        real(pri, flag, fmt, ap);
-    }
-    return;
-  }
-  va_list again;
-  va_copy(again, ap);
+/* The real vsyslog, or its fortified form when flag >= 0. */
+static void real_vsyslog(int pri, int flag, const char *fmt, va_list ap) {
   if (flag < 0) {
     vsyslog_fn real = REAL(vsyslog);
     if (real)
@@ -63,6 +49,17 @@ static void hook_vsyslog(int pri, int flag, const char *fmt, va_list ap, const v
     if (real)
       real(pri, flag, fmt, ap);
   }
+}
+
+static void hook_vsyslog(int pri, int flag, const char *fmt, va_list ap, const void *caller) {
+  int saved = errno;
+  if (!xt__enter(XT_FAM_SYSLOG)) {
+    real_vsyslog(pri, flag, fmt, ap);
+    return;
+  }
+  va_list again;
+  va_copy(again, ap);
+  real_vsyslog(pri, flag, fmt, ap);
   int after = errno;
   errno = saved; /* %m names the caller's errno */
   record(pri, flag, fmt, again, caller);

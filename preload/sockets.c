@@ -193,34 +193,26 @@ static fdstate *enter_fd(int fd) {
     return ret;      \
   } while (0)
 
-/* Sends: real call, then the count the kernel took. */
-#define SEND_HOOK(caller, real_expr, count_expr) \
-  if (!real)                                    \
-    NOSYS(-1);                                  \
-  fdstate *st = enter_fd(fd);                   \
-  if (!st)                                      \
-    return real_expr;                           \
-  ssize_t r = real_expr;                        \
-  int err = errno;                              \
-  if (r > 0)                                    \
-    sent(fd, st, (size_t)(count_expr), caller); \
-  xt__leave();                                  \
-  errno = err;                                  \
+/* A socket I/O hook: real call, then record (a statement that may use the
+ * result r and the descriptor's state st) when the kernel moved bytes. */
+#define IO_HOOK(real_expr, record) \
+  if (!real)                       \
+    NOSYS(-1);                     \
+  fdstate *st = enter_fd(fd);      \
+  if (!st)                         \
+    return real_expr;              \
+  ssize_t r = real_expr;           \
+  int err = errno;                 \
+  if (r > 0)                       \
+    record;                        \
+  xt__leave();                     \
+  errno = err;                     \
   return r
 
-#define RECV_HOOK(real_expr)                     \
-  if (!real)                                    \
-    NOSYS(-1);                                  \
-  fdstate *st = enter_fd(fd);                   \
-  if (!st)                                      \
-    return real_expr;                           \
-  ssize_t r = real_expr;                        \
-  int err = errno;                              \
-  if (r > 0)                                    \
-    received(fd, st, (size_t)r, RA);            \
-  xt__leave();                                  \
-  errno = err;                                  \
-  return r
+/* Sends record the count the kernel took; receives what arrived. */
+#define SEND_HOOK(caller, real_expr, count_expr) \
+  IO_HOOK(real_expr, sent(fd, st, (size_t)(count_expr), caller))
+#define RECV_HOOK(real_expr) IO_HOOK(real_expr, received(fd, st, (size_t)r, RA))
 
 ssize_t xt__sock_write(int fd, const void *p, size_t n, const void *caller) {
   write_fn real = REAL(write);
