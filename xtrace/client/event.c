@@ -166,7 +166,7 @@ void xt_count_parse_failure(void) {
 }
 
 void xt_get_stats(xt_stats *out) {
-  out->emitted = atomic_load(&xt__g.drained);
+  out->drained = atomic_load(&xt__g.drained);
   out->dropped = atomic_load(&xt__g.dropped);
   out->sent = atomic_load(&xt__g.sent);
   out->connects = atomic_load(&xt__g.connects);

@@ -104,7 +104,7 @@ bool xt_thread_is_internal(void);
 
 /* Counters, for tests, stats and debug output. */
 typedef struct xt_stats {
-  uint64_t emitted;     /* events written into the buffer */
+  uint64_t drained;     /* events the reporter has taken from the buffer */
   uint64_t dropped;     /* events lost: buffer full or after shutdown */
   uint64_t sent;        /* reports written to the collector socket */
   uint64_t connects;    /* successful connections */
