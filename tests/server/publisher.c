@@ -3,6 +3,9 @@
  *
  *   publisher ADDR scenario          the fixed reports the integration test checks
  *   publisher ADDR bench N           N reports as fast as possible (tasks of 100)
+ *   publisher ADDR trickle N RATE PERIOD_MS
+ *                                    N reports like bench's at RATE per second,
+ *                                    one write every PERIOD_MS
  *   publisher ADDR one TASK LABEL    one report
  *   publisher ADDR absurd-topic|absurd-msg|garbage|topic   one hostile stream, then
  *                                    (except absurd-*) a good report of task 0xbad0
@@ -154,42 +157,93 @@ static uint64_t rnd(void) {
 }
 
 /* Reports shaped like the preload's: tasks of 100 events in a chain, a log
- * line as label, sent in 64 KiB writes. */
-static int bench(long n) {
-  int fd = connect_addr();
+ * line as label. */
+typedef struct gen {
+  long i;
+  int64_t task, parent;
+} gen;
+
+static void gen_init(gen *g) {
   rng_state = (uint64_t)getpid() * 0x9E3779B97F4A7C15u ^ (uint64_t)time(NULL);
   if (!rng_state) rng_state = 1;
-  static uint8_t buf[1 << 16];
-  size_t used = 0;
+  *g = (gen){0, 0, 0};
+}
+
+/* Appends the next framed report to buf (which must have 512 bytes free). */
+static size_t gen_next(gen *g, uint8_t *buf) {
+  if (g->i % 100 == 0) g->task = (int64_t)(rnd() >> 1) | 1, g->parent = 0;
   char label[64], host[] = "benchhost";
-  int64_t task = 0, parent = 0;
   struct timespec now;
-  for (long i = 0; i < n; i++) {
-    if (i % 100 == 0) task = (int64_t)(rnd() >> 1) | 1, parent = 0;
-    Pubsub__XTraceReportv4 r = PUBSUB__XTRACE_REPORTV4__INIT;
-    int64_t event = (int64_t)(rnd() >> 1) | 1;
-    clock_gettime(CLOCK_REALTIME, &now);
-    r.has_task_id = r.has_event_id = r.has_timestamp = r.has_hrt = r.has_process_id = r.has_thread_id = 1;
-    r.task_id = task;
-    r.event_id = event;
-    if (parent) r.n_parent_event_id = 1, r.parent_event_id = &parent;
-    r.timestamp = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
-    r.hrt = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
-    r.host = host;
-    r.process_id = getpid();
-    r.process_name = "bench-publisher";
-    r.thread_id = getpid();
-    r.agent = "stderr";
-    snprintf(label, sizeof label, "handled request %ld in 42 us status=ok", i);
-    r.label = label;
-    if (used + 512 > sizeof buf) {
-      send_all(fd, buf, used);
+  Pubsub__XTraceReportv4 r = PUBSUB__XTRACE_REPORTV4__INIT;
+  int64_t event = (int64_t)(rnd() >> 1) | 1;
+  clock_gettime(CLOCK_REALTIME, &now);
+  r.has_task_id = r.has_event_id = r.has_timestamp = r.has_hrt = r.has_process_id = r.has_thread_id = 1;
+  r.task_id = g->task;
+  r.event_id = event;
+  if (g->parent) r.n_parent_event_id = 1, r.parent_event_id = &g->parent;
+  r.timestamp = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+  r.hrt = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+  r.host = host;
+  r.process_id = getpid();
+  r.process_name = "bench-publisher";
+  r.thread_id = getpid();
+  r.agent = "stderr";
+  snprintf(label, sizeof label, "handled request %ld in 42 us status=ok", g->i);
+  r.label = label;
+  size_t n = frame_report(buf, &r);
+  g->parent = event;
+  g->i++;
+  return n;
+}
+
+static uint8_t out[1 << 16];
+
+/* Appends reports to out until `upto` have been generated, sending whenever
+ * out fills up; the caller sends the rest. */
+static size_t fill(int fd, gen *g, long upto, size_t used) {
+  while (g->i < upto) {
+    if (used + 512 > sizeof out) {
+      send_all(fd, out, used);
       used = 0;
     }
-    used += frame_report(buf + used, &r);
-    parent = event;
+    used += gen_next(g, out + used);
   }
-  send_all(fd, buf, used);
+  return used;
+}
+
+/* As fast as possible, in 64 KiB writes. */
+static int bench(long n) {
+  int fd = connect_addr();
+  gen g;
+  gen_init(&g);
+  send_all(fd, out, fill(fd, &g, n, 0));
+  close(fd);
+  return 0;
+}
+
+/* On a fixed schedule, the way a traced process's reporter thread sends when
+ * the application logs at a steady rate: every period_ms one write with the
+ * reports due by then. The schedule is absolute, so a write that comes late
+ * is followed by a larger one instead of the rate drifting down. */
+static int trickle(long n, long rate, long period_ms) {
+  if (n < 0 || rate <= 0 || period_ms <= 0) {
+    fprintf(stderr, "publisher: trickle needs N >= 0, RATE > 0, PERIOD_MS > 0\n");
+    return 2;
+  }
+  int fd = connect_addr();
+  gen g;
+  gen_init(&g);
+  struct timespec start;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  for (long tick = 1; g.i < n; tick++) {
+    long long ns = (long long)start.tv_nsec + (long long)tick * period_ms * 1000000;
+    struct timespec at = {start.tv_sec + (time_t)(ns / 1000000000), (long)(ns % 1000000000)};
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL) == EINTR) {
+    }
+    long long due = (long long)rate * period_ms * tick / 1000;
+    size_t used = fill(fd, &g, due < n ? (long)due : n, 0);
+    if (used) send_all(fd, out, used);
+  }
   close(fd);
   return 0;
 }
@@ -265,6 +319,7 @@ int main(int argc, char **argv) {
   const char *mode = argv[2];
   if (strcmp(mode, "scenario") == 0) return scenario();
   if (strcmp(mode, "bench") == 0 && argc > 3) return bench(atol(argv[3]));
+  if (strcmp(mode, "trickle") == 0 && argc > 5) return trickle(atol(argv[3]), atol(argv[4]), atol(argv[5]));
   if (strcmp(mode, "idle") == 0 && argc > 4) return idle(atoi(argv[3]), atoi(argv[4]));
   if (strcmp(mode, "one") == 0 && argc > 4) {
     int fd = connect_addr();

@@ -1,9 +1,13 @@
 /* The collector benchmark's baseline: accepts publishers, reads and cuts
  * frames exactly as the server's ingest does (non-blocking, epoll, the same
  * frame parser) but neither decodes nor stores. Prints its address, then
- * exits once it has seen the expected number of frames.
- * usage: sink EXPECTED_FRAMES */
+ * exits once it has seen the expected number of frames; with "hold" it
+ * prints "frames: N" then and waits for a signal instead (60 s at most, so
+ * that a benchmark that dies first does not leave it behind), so that its
+ * CPU time can still be read from /proc/PID/stat.
+ * usage: sink EXPECTED_FRAMES [hold] */
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +25,7 @@ typedef struct conn {
 
 int main(int argc, char **argv) {
   long want = argc > 1 ? atol(argv[1]) : 0, seen = 0;
+  int hold = argc > 2 && strcmp(argv[2], "hold") == 0;
   int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
   struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
   socklen_t al = sizeof a;
@@ -63,5 +68,10 @@ int main(int argc, char **argv) {
     }
   }
   printf("frames: %ld\n", seen);
+  fflush(stdout);
+  if (hold) {
+    alarm(60);
+    for (;;) pause();
+  }
   return 0;
 }
