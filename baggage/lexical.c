@@ -3,34 +3,57 @@
  * and the character classes of RFC 7230 tokens and W3C baggage values. Kept
  * out of <ctype.h> on purpose: these must not depend on the locale.
  */
+#include <string.h>
+
 #include "baggage_int.h"
 
 int bg__parse_dec_id(const char *s, size_t len, uint64_t *out) {
   if (s == NULL || len == 0) return -EINVAL;
+  /* Leading zeros are accepted (Go's ParseInt does). What follows them has at
+   * most 19 digits, and any 19 digits fit a uint64_t without wrapping, so the
+   * bound is one comparison at the end instead of a check per digit. */
+  size_t i = 0;
+  while (i < len && s[i] == '0') i++;
+  if (len - i > 19) return -EINVAL;
   uint64_t v = 0;
-  for (size_t i = 0; i < len; i++) {
+  for (; i < len; i++) {
     unsigned d = (unsigned char)s[i] - '0';
     if (d > 9) return -EINVAL;
-    /* Leading zeros are accepted (Go's ParseInt does); the bound is on the
-     * value, checked before the multiply so nothing wraps. */
-    if (v > ((uint64_t)BG_ID_MAX - d) / 10) return -EINVAL;
     v = v * 10 + d;
   }
-  if (v == 0) return -EINVAL;
+  if (v == 0 || v > (uint64_t)BG_ID_MAX) return -EINVAL;
   *out = v;
   return 0;
 }
 
+/* Two digits per division: IDs have 19 digits, and these encoders run on
+ * the application's threads for every outgoing call. */
 int bg__put_dec(uint64_t v, char *buf) {
-  char tmp[BG_DEC_BUFSZ];
-  int n = 0;
-  do {
-    tmp[n++] = (char)('0' + v % 10);
-    v /= 10;
-  } while (v != 0 && n < BG_DEC_BUFSZ - 1);
-  for (int i = 0; i < n; i++) buf[i] = tmp[n - 1 - i];
-  buf[n] = '\0';
-  return n;
+  static const char pairs[] =
+      "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+      "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+      "8081828384858687888990919293949596979899";
+  char tmp[24];
+  size_t n = sizeof tmp;
+  while (v >= 100) {
+    n -= 2;
+    memcpy(tmp + n, pairs + 2 * (v % 100), 2);
+    v /= 100;
+  }
+  if (v >= 10) {
+    n -= 2;
+    memcpy(tmp + n, pairs + 2 * v, 2);
+  } else {
+    tmp[--n] = (char)('0' + v);
+  }
+  size_t len = sizeof tmp - n;
+  if (len > BG_DEC_BUFSZ - 1) { /* past BG_ID_MAX: keep the low digits, never overflow buf */
+    n += len - (BG_DEC_BUFSZ - 1);
+    len = BG_DEC_BUFSZ - 1;
+  }
+  memcpy(buf, tmp + n, len);
+  buf[len] = '\0';
+  return (int)len;
 }
 
 static int hex_value(unsigned char c) {

@@ -50,6 +50,24 @@ static void test_xtrace_md_round_trips_largest_id(void **state) {
   assert_context_equal(&out, &ctx);
 }
 
+/* Every digit count, odd and even: the encoder writes two digits at a time. */
+static void test_xtrace_md_encodes_every_digit_count(void **state) {
+  (void)state;
+  uint64_t v = 1;
+  for (int digits = 1; digits <= 19; digits++, v = v * 10 + (uint64_t)(digits % 10)) {
+    char want[32];
+    snprintf(want, sizeof want, "%llu", (unsigned long long)v);
+    bg_context_clear(&ctx);
+    ctx.task_id = v;
+    bg_parents_set_one(&ctx, v);
+    assert_int_equal(bg_xtrace_md_encode(&ctx, task, event), digits);
+    assert_string_equal(task, want);
+    assert_string_equal(event, want);
+    assert_int_equal(decode(task, event), 0);
+    assert_context_equal(&out, &ctx);
+  }
+}
+
 static void test_xtrace_md_encode_rejects_inactive_context(void **state) {
   (void)state;
   bg_context_clear(&ctx);
@@ -81,6 +99,8 @@ static void test_xtrace_md_decode_accepts_leading_zeros(void **state) {
   assert_int_equal(decode("007", "0009223372036854775807"), 0);
   assert_true(out.task_id == 7);
   assert_true(out.parents[0] == (uint64_t)BG_ID_MAX);
+  assert_int_equal(decode("000000000000000000000000000001", NULL), 0);
+  assert_true(out.task_id == 1);
 }
 
 static void test_xtrace_md_decode_reads_only_len_bytes(void **state) {
@@ -138,6 +158,8 @@ static void test_xtrace_md_rejects_overflow(void **state) {
   expect_task_rejected("18446744073709551615"); /* 2^64 - 1 */
   expect_task_rejected("18446744073709551617"); /* wraps to 1 in 64 bits */
   expect_task_rejected("99999999999999999999999");
+  expect_task_rejected("9999999999999999999");   /* 19 digits, fits 64 bits, not 63 */
+  expect_task_rejected("00009223372036854775808");
 }
 
 static void test_xtrace_md_rejects_bad_event_with_good_task(void **state) {
@@ -154,6 +176,7 @@ int main(void) {
       cmocka_unit_test(test_xtrace_md_encodes_most_recent_parent),
       cmocka_unit_test(test_xtrace_md_without_parents_encodes_empty_event),
       cmocka_unit_test(test_xtrace_md_round_trips_largest_id),
+      cmocka_unit_test(test_xtrace_md_encodes_every_digit_count),
       cmocka_unit_test(test_xtrace_md_encode_rejects_inactive_context),
       cmocka_unit_test(test_xtrace_md_encode_rejects_ids_above_63_bits),
       cmocka_unit_test(test_xtrace_md_decode_accepts_missing_event),
