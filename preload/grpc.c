@@ -21,12 +21,12 @@
  * under short locks (grpc_map.c).
  */
 #include <dlfcn.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "grpc_shim.h"
+#include "label.h"
 
 #define XT_GRPC_SYM_NAME(ret, name, params) #name,
 static const char *const gsym_names[XT_GSYM_COUNT] = {XT_GRPC_SYMBOLS(XT_GRPC_SYM_NAME)};
@@ -66,7 +66,9 @@ static void fetch_peer(grpc_call *call, char *out, size_t cap) {
   grpc_call_get_peer_fn gp = GREAL(grpc_call_get_peer);
   gpr_free_fn fr = GREAL(gpr_free);
   char *p = gp ? gp(call) : NULL;
-  snprintf(out, cap, "%s", p ? p : "?");
+  xt__label l;
+  xt__label_init(&l, out, cap);
+  xt__label_str(&l, p ? p : "?");
   if (p && fr)
     fr(p);
 }
@@ -116,8 +118,8 @@ static void release_before_wait(void) {
 
 /* Events ------------------------------------------------------------------- */
 
-static uint64_t record(const char *label, const xt_kv *kv, size_t nkv, const void *caller) {
-  xt_event_info ev = {.agent = "grpc", .label = label, .label_len = strlen(label),
+static uint64_t record(const xt__label *label, const xt_kv *kv, size_t nkv, const void *caller) {
+  xt_event_info ev = {.agent = "grpc", .label = label->buf, .label_len = label->len,
                       .caller = caller, .source = caller ? NULL : "grpc", .kv = kv, .nkv = nkv};
   return xt__emit(&ev);
 }
@@ -160,12 +162,14 @@ static void server_arrived(const xt__gtag *t, const void *caller) {
   xt__gcall rec;
   if (!xt__gcall_get(call, &rec))
     return;
-  char peer[96], label[320];
+  char peer[96], text[320];
   fetch_peer(call, peer, sizeof peer);
   xt__gcall_set_peer(call, peer);
-  snprintf(label, sizeof label, "grpc receive %s from %s", rec.method, peer);
+  xt__label label;
+  xt__label_init(&label, text, sizeof text);
+  xt__label_cat(&label, "grpc receive ", rec.method, " from ", peer, NULL);
   xt_kv kv[] = {{"method", rec.method}, {"peer", peer}, {"metadata_error", why}};
-  record(label, kv, why ? 3 : 2, caller);
+  record(&label, kv, why ? 3 : 2, caller);
   xt__gcall_set_ctx(call, xt_context(), false);
   xt__gsnap_free(&rec.ctx);
 }
@@ -191,12 +195,15 @@ static void client_done(const xt__gtag *t, int success, const void *caller) {
   if (server_ev)
     xt_join(ctx->task_id, &server_ev, 1);
   grpc_status_code st = success ? *t->status : GRPC_STATUS_UNKNOWN;
-  char lat[24], label[320];
-  snprintf(lat, sizeof lat, "%llu", (unsigned long long)((now_ns() - t->start_ns) / 1000));
-  snprintf(label, sizeof label, "grpc done %s: %s in %s us", rec.method, status_name(st), lat);
+  char lat[24], text[320];
+  xt__label latency, label;
+  xt__label_init(&latency, lat, sizeof lat);
+  xt__label_u64(&latency, (now_ns() - t->start_ns) / 1000);
+  xt__label_init(&label, text, sizeof text);
+  xt__label_cat(&label, "grpc done ", rec.method, ": ", status_name(st), " in ", lat, " us", NULL);
   xt_kv kv[] = {{"method", rec.method}, {"peer", rec.peer}, {"status", status_name(st)},
                 {"latency_us", lat}};
-  record(label, kv, 4, caller);
+  record(&label, kv, 4, caller);
 }
 
 void xt__grpc_completed(grpc_completion_queue *cq, void *tag, int success) {
@@ -393,13 +400,10 @@ static int find_op(const grpc_op *ops, size_t n, grpc_op_type type) {
   return -1;
 }
 
-/* The caller's ops with one op's metadata list swapped for ours. */
-static grpc_op *ops_with(const grpc_op *ops, size_t n) {
-  grpc_op *copy = malloc(n * sizeof *copy);
-  if (copy)
-    memcpy(copy, ops, n * sizeof *copy);
-  return copy;
-}
+/* A valid batch holds each op type at most once, so eight ops cover every
+ * batch gRPC accepts; longer ones (which it will reject) get a heap copy. */
+#define OPS_INLINE 8
+
 
 typedef struct batch {
   grpc_call *call;
@@ -409,27 +413,38 @@ typedef struct batch {
   void *reserved;
   const void *caller;
   grpc_op *copy;     /* what the real call gets instead of ops, or NULL */
+  grpc_op inline_ops[OPS_INLINE];
   xt__gmd_out md;
   bool have_md;
   bool tag_put;
   grpc_completion_queue *tag_cq;
 } batch;
 
+/* The caller's ops, to have one op's metadata list swapped for ours. */
+static grpc_op *copy_ops(batch *b) {
+  b->copy = b->nops <= OPS_INLINE ? b->inline_ops : malloc(b->nops * sizeof *b->copy);
+  if (b->copy)
+    memcpy(b->copy, b->ops, b->nops * sizeof *b->copy);
+  return b->copy;
+}
+
 static void client_batch(batch *b, const xt__gcall *rec) {
   bg_context *ctx = xt_context();
   int si = find_op(b->ops, b->nops, GRPC_OP_SEND_INITIAL_METADATA);
   if (si >= 0 && ctx->task_id) {
-    char peer[96], label[320];
+    char peer[96], text[320];
     fetch_peer(b->call, peer, sizeof peer);
     xt__gcall_set_peer(b->call, peer);
-    snprintf(label, sizeof label, "grpc call %s to %s", rec->method, peer);
+    xt__label label;
+    xt__label_init(&label, text, sizeof text);
+    xt__label_cat(&label, "grpc call ", rec->method, " to ", peer, NULL);
     xt_kv kv[] = {{"method", rec->method}, {"peer", peer}};
-    record(label, kv, 2, b->caller);
+    record(&label, kv, 2, b->caller);
     const grpc_op *op = &b->ops[si];
     if (xt__gmd_build_request(&b->md, op->data.send_initial_metadata.metadata,
                               op->data.send_initial_metadata.count, ctx) == 0) {
       b->have_md = true;
-      if ((b->copy = ops_with(b->ops, b->nops))) {
+      if (copy_ops(b)) {
         b->copy[si].data.send_initial_metadata.metadata = b->md.array;
         b->copy[si].data.send_initial_metadata.count = b->md.count;
       }
@@ -457,15 +472,17 @@ static void server_batch(batch *b, const xt__gcall *rec) {
     return;
   const grpc_op *op = &b->ops[si];
   const char *st = status_name(op->data.send_status_from_server.status);
-  char label[320];
-  snprintf(label, sizeof label, "grpc reply %s: %s to %s", rec->method, st, rec->peer);
+  char text[320];
+  xt__label label;
+  xt__label_init(&label, text, sizeof text);
+  xt__label_cat(&label, "grpc reply ", rec->method, ": ", st, " to ", rec->peer, NULL);
   xt_kv kv[] = {{"method", rec->method}, {"peer", rec->peer}, {"status", st}};
-  uint64_t ev = record(label, kv, 3, b->caller);
+  uint64_t ev = record(&label, kv, 3, b->caller);
   if (ev && xt__gmd_build_trailing(&b->md, op->data.send_status_from_server.trailing_metadata,
                                    op->data.send_status_from_server.trailing_metadata_count,
                                    ev) == 0) {
     b->have_md = true;
-    if ((b->copy = ops_with(b->ops, b->nops))) {
+    if (copy_ops(b)) {
       b->copy[si].data.send_status_from_server.trailing_metadata = b->md.array;
       b->copy[si].data.send_status_from_server.trailing_metadata_count = b->md.count;
     }
@@ -498,7 +515,8 @@ XT_HOOK grpc_call_error grpc_call_start_batch(grpc_call *call, const grpc_op *op
   grpc_call_error rc = real(call, b.copy ? b.copy : ops, nops, tag, reserved);
   if (b.have_md)
     xt__gmd_release(&b.md);
-  free(b.copy);
+  if (b.copy != b.inline_ops)
+    free(b.copy);
   if (rc != GRPC_CALL_OK && b.tag_put)
     forget_tag(b.tag_cq, tag);
   return rc;

@@ -10,11 +10,11 @@
  * application already set is left as it is. Keys are lower-case literals
  * (always legal); values are digits, hex and W3C baggage, all printable.
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "grpc_shim.h"
+#include "label.h"
 
 #define KEY_TASK "xtrace_task_id"
 #define KEY_EVENT "xtrace_event_id"
@@ -37,8 +37,9 @@ static bool has_key(const grpc_metadata *md, size_t n, const char *key) {
 }
 
 static int start_copy(xt__gmd_out *out, const grpc_metadata *md, size_t n) {
-  memset(out, 0, sizeof *out);
-  out->array = malloc((n + XT_GMD_MAX) * sizeof *out->array);
+  out->count = out->added = out->nslices = 0;
+  out->array = n + XT_GMD_MAX <= XT_GMD_INLINE ? out->inline_array
+                                               : malloc((n + XT_GMD_MAX) * sizeof *out->array);
   if (!out->array)
     return -ENOMEM;
   if (n)
@@ -95,8 +96,10 @@ int xt__gmd_build_trailing(xt__gmd_out *out, const grpc_metadata *md, size_t n,
   int rc = start_copy(out, md, n);
   if (rc < 0)
     return rc;
-  int len = snprintf(ev, sizeof ev, "%llu", (unsigned long long)event_id);
-  add(out, n, KEY_EVENT, ev, (size_t)len);
+  xt__label dec;
+  xt__label_init(&dec, ev, sizeof ev);
+  xt__label_u64(&dec, event_id);
+  add(out, n, KEY_EVENT, ev, dec.len);
   return 0;
 }
 
@@ -104,7 +107,8 @@ void xt__gmd_release(xt__gmd_out *out) {
   grpc_slice_unref_fn unref = GREAL(grpc_slice_unref);
   for (size_t i = 0; unref && i < out->nslices; i++)
     unref(out->slices[i]);
-  free(out->array);
+  if (out->array != out->inline_array)
+    free(out->array);
   out->array = NULL;
   out->nslices = 0;
 }

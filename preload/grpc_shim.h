@@ -146,12 +146,15 @@ const char *xt__gmethod_get(void *handle);
 /* What the shim adds to one outgoing metadata list, owned by the shim until
  * the real call has returned. */
 #define XT_GMD_MAX 4
+/* Lists up to this long (the caller's entries plus ours) stay on the stack. */
+#define XT_GMD_INLINE 8
 typedef struct xt__gmd_out {
   grpc_metadata *array; /* the caller's entries followed by ours */
   size_t count;
   size_t added;
   grpc_slice slices[2 * XT_GMD_MAX];
   size_t nslices;
+  grpc_metadata inline_array[XT_GMD_INLINE];
 } xt__gmd_out;
 
 /* The request keys for ctx, added to (md, n) unless already there. */
