@@ -60,9 +60,10 @@ enum { XT__REPORTER_NONE = 0, XT__REPORTER_STARTING = 1, XT__REPORTER_RUNNING = 
 extern xt__client xt__g;
 
 /* An event as it sits in the ring, followed by its variable parts:
- * parents[nparents], then agent, source, label, and for each kv and tag a
- * uint16 length and the bytes. Encoding into protobuf happens on the reporter
- * thread, so the application thread only copies bytes. */
+ * parents[nparents], then agent, source, label (its cut marker included),
+ * and for each kv and tag a uint16 length and the bytes; every string is
+ * followed by a NUL its length does not count. Encoding into protobuf happens
+ * on the reporter thread, so the application thread only copies bytes. */
 typedef struct xt__rec {
   uint64_t task_id;
   uint64_t event_id;
@@ -75,7 +76,6 @@ typedef struct xt__rec {
   uint16_t label_len;
   uint16_t nkv;
   uint16_t ntags;
-  uint8_t label_cut;
   char thread_name[16];
 } xt__rec;
 

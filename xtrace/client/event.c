@@ -50,19 +50,40 @@ static uint8_t *put_bytes(uint8_t *p, const void *src, size_t n) {
   return p + n;
 }
 
+/* Every string in a record is followed by a NUL, so that the reporter can
+ * hand it to protobuf-c where it lies instead of copying it out: one byte
+ * here saves a copy of the whole string there. */
+static uint8_t *put_text(uint8_t *p, const char *s, size_t n) {
+  p = put_bytes(p, s, n);
+  *p = '\0';
+  return p + 1;
+}
+
 static uint8_t *put_str(uint8_t *p, const char *s, size_t n) {
   uint16_t n16 = (uint16_t)n;
   memcpy(p, &n16, sizeof n16);
-  return put_bytes(p + sizeof n16, s, n);
+  return put_text(p + sizeof n16, s, n);
 }
 
-static size_t record_size(const xt_event_info *ev, size_t nparents, size_t label_len,
-                          size_t agent_len, size_t source_len) {
-  size_t size = sizeof(xt__rec) + nparents * sizeof(uint64_t) + agent_len + source_len + label_len;
-  for (size_t i = 0; i < ev->nkv; i++)
-    size += 4 + str_len(ev->kv[i].key, FIELD_MAX) + str_len(ev->kv[i].value, FIELD_MAX);
-  for (size_t i = 0; i < ev->ntags; i++) size += 2 + str_len(ev->tags[i], FIELD_MAX);
-  return size;
+/* String lengths of an event's kv pairs and tags, measured once: the record
+ * size needs them before the ring space is reserved, the copy after. */
+typedef struct field_lens {
+  uint16_t kv[2 * 64];
+  uint16_t tag[64];
+} field_lens;
+
+static size_t measure(const xt_event_info *ev, size_t nkv, size_t ntags, field_lens *fl) {
+  size_t bytes = 0;
+  for (size_t i = 0; i < nkv; i++) {
+    fl->kv[2 * i] = (uint16_t)str_len(ev->kv[i].key, FIELD_MAX);
+    fl->kv[2 * i + 1] = (uint16_t)str_len(ev->kv[i].value, FIELD_MAX);
+    bytes += 6u + fl->kv[2 * i] + fl->kv[2 * i + 1];
+  }
+  for (size_t i = 0; i < ntags; i++) {
+    fl->tag[i] = (uint16_t)str_len(ev->tags[i], FIELD_MAX);
+    bytes += 3u + fl->tag[i];
+  }
+  return bytes;
 }
 
 static void count_drop(uint64_t task_id) {
@@ -81,15 +102,17 @@ uint64_t xt_event(const xt_event_info *ev) {
     xt__reporter_start();
 
   size_t label_len = ev->label ? ev->label_len : 0;
-  uint8_t label_cut = label_len > XT_LABEL_MAX;
-  if (label_cut) label_len = XT_LABEL_MAX - (sizeof XT_CUT_MARKER - 1);
+  size_t label_kept = label_len;
+  if (label_len > XT_LABEL_MAX) {
+    label_kept = XT_LABEL_MAX - (sizeof XT_CUT_MARKER - 1);
+    label_len = XT_LABEL_MAX;
+  }
   size_t agent_len = str_len(ev->agent, FIELD_MAX);
   size_t source_len = ev->caller ? 0 : str_len(ev->source, FIELD_MAX);
   size_t nkv = ev->nkv > 64 ? 64 : ev->nkv, ntags = ev->ntags > 64 ? 64 : ev->ntags;
-  xt_event_info bounded = *ev;
-  bounded.nkv = nkv;
-  bounded.ntags = ntags;
-  size_t size = record_size(&bounded, ctx->nparents, label_len, agent_len, source_len);
+  field_lens fl;
+  size_t size = sizeof(xt__rec) + ctx->nparents * sizeof(uint64_t) + agent_len + source_len +
+                label_len + 3 + measure(ev, nkv, ntags, &fl);
 
   xt__rec *rec = xt__ring_reserve(&xt__g.ring, size);
   if (!rec) {
@@ -108,19 +131,19 @@ uint64_t xt_event(const xt_event_info *ev) {
   rec->label_len = (uint16_t)label_len;
   rec->nkv = (uint16_t)nkv;
   rec->ntags = (uint16_t)ntags;
-  rec->label_cut = label_cut;
   memcpy(rec->thread_name, xt__self.name, sizeof rec->thread_name);
 
   uint8_t *p = (uint8_t *)(rec + 1);
   p = put_bytes(p, ctx->parents, ctx->nparents * sizeof(uint64_t));
-  p = put_bytes(p, ev->agent, agent_len);
-  p = put_bytes(p, ev->source, source_len);
-  p = put_bytes(p, ev->label, label_len);
+  p = put_text(p, ev->agent, agent_len);
+  p = put_text(p, ev->source, source_len);
+  p = put_bytes(p, ev->label, label_kept);
+  p = put_text(p, XT_CUT_MARKER, label_len - label_kept);
   for (size_t i = 0; i < nkv; i++) {
-    p = put_str(p, ev->kv[i].key, str_len(ev->kv[i].key, FIELD_MAX));
-    p = put_str(p, ev->kv[i].value, str_len(ev->kv[i].value, FIELD_MAX));
+    p = put_str(p, ev->kv[i].key, fl.kv[2 * i]);
+    p = put_str(p, ev->kv[i].value, fl.kv[2 * i + 1]);
   }
-  for (size_t i = 0; i < ntags; i++) p = put_str(p, ev->tags[i], str_len(ev->tags[i], FIELD_MAX));
+  for (size_t i = 0; i < ntags; i++) p = put_str(p, ev->tags[i], fl.tag[i]);
   xt__ring_commit(rec, size);
 
   bg_parents_set_one(ctx, id);

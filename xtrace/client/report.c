@@ -21,9 +21,21 @@ static struct {
   char host[256];
   char cmdline[4096];
   int32_t pid;
+  /* host, process_id and process_name as protobuf fields, packed once:
+   * they are the same in every report of the process, and protobuf lets a
+   * message's fields come in any order, so they are appended as bytes. */
+  uint8_t packed[4096 + 256 + 32];
+  size_t packed_len;
 } proc;
 
 const char *xt_hostname(void) { return proc.host; }
+
+static void common_fields(Pubsub__XTraceReportv4 *r) {
+  r->host = proc.host;
+  r->has_process_id = 1;
+  r->process_id = proc.pid;
+  r->process_name = proc.cmdline;
+}
 
 static size_t read_file(const char *path, char *buf, size_t cap) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -47,6 +59,11 @@ void xt__report_proc_init(void) {
   for (size_t i = 0; i < n; i++)
     if (proc.cmdline[i] == '\0') proc.cmdline[i] = ' ';
   proc.cmdline[n] = '\0';
+  Pubsub__XTraceReportv4 r = PUBSUB__XTRACE_REPORTV4__INIT;
+  common_fields(&r);
+  /* Fits: each string is bounded by its array, plus a few bytes of tags,
+   * lengths and the pid. */
+  proc.packed_len = pubsub__xtrace_reportv4__pack(&r, proc.packed);
 }
 
 /* dladdr takes the loader's lock, so it runs here and not on the caller's
@@ -97,17 +114,22 @@ static const char *thread_name(int32_t tid, const char *recorded) {
   return name_cache[slot].name;
 }
 
-/* Copies n bytes as a NUL-terminated string into the scratch area. protobuf-c
- * strings end at the first NUL, so an embedded NUL becomes U+FFFD instead of
- * silently cutting the rest of the line. */
+/* protobuf-c strings end at the first NUL. A record's strings are already
+ * NUL-terminated in the ring and are used where they lie; one holding a NUL
+ * of its own is copied into the scratch area with each NUL turned into
+ * U+FFFD, instead of silently cutting the rest of the line. */
 typedef struct scratch {
   char *p, *end;
 } scratch;
 
-static const char *scratch_str(scratch *s, const uint8_t *src, size_t n, const char *suffix) {
+static const char *ring_str(scratch *s, const uint8_t *src, size_t n, size_t *out_len) {
+  *out_len = n;
+  if (!memchr(src, 0, n)) return (const char *)src;
   char *start = s->p;
-  size_t slen = suffix ? strlen(suffix) : 0;
-  if ((size_t)(s->end - s->p) < n * 3 + slen + 1) return "";
+  if ((size_t)(s->end - s->p) < n * 3 + 1) {
+    *out_len = 0;
+    return "";
+  }
   for (size_t i = 0; i < n; i++) {
     if (src[i]) {
       *s->p++ = (char)src[i];
@@ -116,16 +138,45 @@ static const char *scratch_str(scratch *s, const uint8_t *src, size_t n, const c
       s->p += 3;
     }
   }
-  if (slen) memcpy(s->p, suffix, slen);
-  s->p += slen;
   *s->p++ = '\0';
+  *out_len = (size_t)(s->p - start - 1);
   return start;
 }
 
-static const uint8_t *get_str(const uint8_t *p, const uint8_t **s, uint16_t *n) {
-  memcpy(n, p, sizeof *n);
-  *s = p + sizeof *n;
-  return *s + *n;
+/* A report's strings and where the record's cursor is, with an upper bound
+ * on the packed size kept as they are taken: a string costs its bytes plus
+ * at most four of tag and length (fields below 19, strings below 16 KiB). */
+typedef struct reader {
+  const uint8_t *p;
+  scratch s;
+  size_t bound;
+} reader;
+
+static char *take(reader *rd, size_t n) {
+  size_t len;
+  const char *str = ring_str(&rd->s, rd->p, n, &len);
+  rd->p += n + 1;
+  rd->bound += len + 4;
+  return (char *)str;
+}
+
+static char *take_counted(reader *rd) {
+  uint16_t n;
+  memcpy(&n, rd->p, sizeof n);
+  rd->p += sizeof n;
+  return take(rd, n);
+}
+
+/* Packs the report and appends the process's own fields. The exact size is
+ * only computed near the end of the buffer: elsewhere the bound shows it
+ * fits, and protobuf-c's sizing pass costs a third of the encoding. */
+static size_t frame_event(const Pubsub__XTraceReportv4 *r, size_t bound, uint8_t *out, size_t cap) {
+  size_t fixed = XT_FRAME_HEADER_LEN + proc.packed_len;
+  if (bound + fixed > cap && pubsub__xtrace_reportv4__get_packed_size(r) + fixed > cap) return 0;
+  size_t len = pubsub__xtrace_reportv4__pack(r, out + XT_FRAME_HEADER_LEN);
+  memcpy(out + XT_FRAME_HEADER_LEN + len, proc.packed, proc.packed_len);
+  xt_frame_header(out, (uint32_t)(len + proc.packed_len));
+  return len + fixed;
 }
 
 static size_t frame(const Pubsub__XTraceReportv4 *r, uint8_t *out, size_t cap) {
@@ -136,18 +187,11 @@ static size_t frame(const Pubsub__XTraceReportv4 *r, uint8_t *out, size_t cap) {
   return len + XT_FRAME_HEADER_LEN;
 }
 
-static void common_fields(Pubsub__XTraceReportv4 *r) {
-  r->host = proc.host;
-  r->has_process_id = 1;
-  r->process_id = proc.pid;
-  r->process_name = proc.cmdline;
-}
-
 size_t xt__report_encode(const xt__rec *rec, uint32_t len, int64_t wall_offset_ns, uint8_t *out,
                          size_t cap) {
   static char scratch_buf[XT__SCRATCH_BYTES];
-  scratch s = {scratch_buf, scratch_buf + sizeof scratch_buf};
-  const uint8_t *p = (const uint8_t *)(rec + 1), *end = (const uint8_t *)rec + len;
+  reader rd = {(const uint8_t *)(rec + 1), {scratch_buf, scratch_buf + sizeof scratch_buf}, 0};
+  const uint8_t *end = (const uint8_t *)rec + len;
   Pubsub__XTraceReportv4 r = PUBSUB__XTRACE_REPORTV4__INIT;
   int64_t parents[BG_MAX_PARENTS];
   char *keys[MAX_FIELDS], *values[MAX_FIELDS], *tags[MAX_FIELDS];
@@ -156,8 +200,8 @@ size_t xt__report_encode(const xt__rec *rec, uint32_t len, int64_t wall_offset_n
   r.has_task_id = r.has_event_id = 1;
   r.task_id = (int64_t)rec->task_id;
   r.event_id = (int64_t)rec->event_id;
-  memcpy(parents, p, rec->nparents * sizeof(uint64_t));
-  p += rec->nparents * sizeof(uint64_t);
+  memcpy(parents, rd.p, rec->nparents * sizeof(uint64_t));
+  rd.p += rec->nparents * sizeof(uint64_t);
   r.n_parent_event_id = rec->nparents;
   r.parent_event_id = parents;
   /* Microseconds, as the Go client sends them; readers tell ms and µs apart
@@ -165,41 +209,31 @@ size_t xt__report_encode(const xt__rec *rec, uint32_t len, int64_t wall_offset_n
   r.has_timestamp = r.has_hrt = 1;
   r.timestamp = (rec->mono_ns + wall_offset_ns) / 1000;
   r.hrt = rec->mono_ns;
-  common_fields(&r);
   r.has_thread_id = 1;
   r.thread_id = rec->tid;
   r.threadname = (char *)thread_name(rec->tid, rec->thread_name);
-  r.agent = (char *)scratch_str(&s, p, rec->agent_len, NULL);
-  p += rec->agent_len;
+  /* Scalars and the thread name: at most 11 bytes per varint field, 9 per
+   * fixed64, 18 for the name. */
+  rd.bound = 5 * 11 + 9 * (size_t)rec->nparents + 18;
+  r.agent = take(&rd, rec->agent_len);
+  r.source = take(&rd, rec->source_len);
   if (rec->caller) {
     r.source = (char *)resolve_source(rec->caller);
-  } else {
-    r.source = (char *)scratch_str(&s, p, rec->source_len, NULL);
+    rd.bound += sizeof source_cache[0].text + 4;
   }
-  p += rec->source_len;
-  r.label = (char *)scratch_str(&s, p, rec->label_len, rec->label_cut ? XT_CUT_MARKER : NULL);
-  p += rec->label_len;
+  r.label = take(&rd, rec->label_len);
   for (size_t i = 0; i < rec->nkv; i++) {
-    const uint8_t *k, *v;
-    uint16_t kn, vn;
-    p = get_str(p, &k, &kn);
-    p = get_str(p, &v, &vn);
-    keys[i] = (char *)scratch_str(&s, k, kn, NULL);
-    values[i] = (char *)scratch_str(&s, v, vn, NULL);
+    keys[i] = take_counted(&rd);
+    values[i] = take_counted(&rd);
   }
-  for (size_t i = 0; i < rec->ntags; i++) {
-    const uint8_t *t;
-    uint16_t tn;
-    p = get_str(p, &t, &tn);
-    tags[i] = (char *)scratch_str(&s, t, tn, NULL);
-  }
-  if (p > end) return 0; /* cannot happen for a record this client wrote */
+  for (size_t i = 0; i < rec->ntags; i++) tags[i] = take_counted(&rd);
+  if (rd.p > end) return 0; /* cannot happen for a record this client wrote */
   r.n_key = r.n_value = rec->nkv;
   r.key = keys;
   r.value = values;
   r.n_tags = rec->ntags;
   r.tags = tags;
-  return frame(&r, out, cap);
+  return frame_event(&r, rd.bound, out, cap);
 }
 
 size_t xt__report_encode_dropped(uint64_t task_id, uint64_t count, uint8_t *out, size_t cap) {
