@@ -2,7 +2,9 @@
  * stream and the report decoder, and every report that decodes is written as
  * JSON and as plain text. The JSON must be safe to embed in HTML (no raw
  * control characters, no < > &) and valid UTF-8 whatever the input. The
- * whole input is also tried as one serialized report. */
+ * stream runs with malloc'd reports and, as the ingest thread runs it, with
+ * reports decoded into an arena. The whole input is also tried as one
+ * serialized report. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -40,24 +42,52 @@ static void render(const Pubsub__XTraceReportv4 *m) {
   xt__buf_free(&b);
 }
 
+typedef struct run {
+  int n;
+  xt__arena *arena; /* NULL: decode with malloc */
+  int keep;         /* keep every report (in the arena) instead of leaving it to the stream */
+} run;
+
 static int on_report(void *arg, Pubsub__XTraceReportv4 *m, const uint8_t *raw, size_t len) {
   (void)raw, (void)len;
-  (*(int *)arg)++;
+  run *r = arg;
+  r->n++;
   render(m);
-  pubsub__xtrace_reportv4__free_unpacked(m, NULL);
-  return 0;
+  return r->keep;
+}
+
+static xt__arena *run_arena(void *arg) { return ((run *)arg)->arena; }
+
+static long consume(const uint8_t *data, size_t size, run *r, size_t *frames) {
+  const xt__stream_sink sink = {on_report, run_arena, r};
+  long used = xt__stream_consume(data, size, &sink, frames);
+  FUZZ_CHECK(used == -EMSGSIZE || (used >= 0 && (size_t)used <= size));
+  FUZZ_CHECK((size_t)r->n <= *frames);
+  return used;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   xt__log_quiet(1);
-  int n = 0;
   size_t frames = 0;
-  long used = xt__stream_consume(data, size, on_report, &n, &frames);
-  FUZZ_CHECK(used == -EMSGSIZE || (used >= 0 && (size_t)used <= size));
-  FUZZ_CHECK((size_t)n <= frames);
+  run heap = {0, NULL, 0};
+  long used = consume(data, size, &heap, &frames);
+
+  /* The ingest thread's way: decoded into an arena. Reports left to the
+   * stream, and the ones that do not decode, give all their memory back;
+   * kept ones stay readable until the reset (ASan poisons the rest). */
+  xt__arena arena;
+  xt__arena_init(&arena);
+  run dropped = {0, &arena, 0}, kept = {0, &arena, 1};
+  FUZZ_CHECK(consume(data, size, &dropped, &frames) == used && dropped.n == heap.n);
+  FUZZ_CHECK(arena.used == 0);
+  FUZZ_CHECK(consume(data, size, &kept, &frames) == used && kept.n == heap.n);
+  FUZZ_CHECK((kept.n > 0) == (arena.used > 0));
+  xt__arena_reset(&arena);
+  FUZZ_CHECK(arena.used == 0);
+  xt__arena_destroy(&arena);
 
   Pubsub__XTraceReportv4 *m;
-  if (xt__report_decode(data, size, &m) == 0) {
+  if (xt__report_decode(data, size, NULL, &m) == 0) {
     render(m);
     pubsub__xtrace_reportv4__free_unpacked(m, NULL);
   }

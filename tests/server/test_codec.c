@@ -145,7 +145,7 @@ static void test_decode_rejects_garbage(void **st) {
   uint8_t junk[20];
   memset(junk, 0xff, sizeof junk);
   Pubsub__XTraceReportv4 *m;
-  assert_int_equal(xt__report_decode(junk, sizeof junk, &m), -EBADMSG);
+  assert_int_equal(xt__report_decode(junk, sizeof junk, NULL, &m), -EBADMSG);
 }
 
 static void test_decode_rejects_report_without_task(void **st) {
@@ -154,7 +154,7 @@ static void test_decode_rejects_report_without_task(void **st) {
   r.has_task_id = 0;
   uint8_t buf[256];
   Pubsub__XTraceReportv4 *m;
-  assert_int_equal(xt__report_decode(buf, pack(&r, buf), &m), -ENODATA);
+  assert_int_equal(xt__report_decode(buf, pack(&r, buf), NULL, &m), -ENODATA);
 }
 
 static void test_decode_accepts_good_report(void **st) {
@@ -162,7 +162,7 @@ static void test_decode_accepts_good_report(void **st) {
   Pubsub__XTraceReportv4 r = base_report();
   uint8_t buf[256];
   Pubsub__XTraceReportv4 *m;
-  assert_int_equal(xt__report_decode(buf, pack(&r, buf), &m), 0);
+  assert_int_equal(xt__report_decode(buf, pack(&r, buf), NULL, &m), 0);
   assert_int_equal(m->task_id, 0x42);
   assert_string_equal(m->label, "hello");
   pubsub__xtrace_reportv4__free_unpacked(m, NULL);
@@ -242,13 +242,18 @@ typedef struct got {
   int64_t last_task;
 } got;
 
+/* Leaves every report to the stream, which frees it. */
 static int collect(void *arg, Pubsub__XTraceReportv4 *m, const uint8_t *raw, size_t len) {
   (void)raw, (void)len;
   got *g = arg;
   g->n++;
   g->last_task = m->task_id;
-  pubsub__xtrace_reportv4__free_unpacked(m, NULL);
   return 0;
+}
+
+static long consume(const uint8_t *buf, size_t len, got *g, size_t *frames) {
+  const xt__stream_sink sink = {collect, NULL, g};
+  return xt__stream_consume(buf, len, &sink, frames);
 }
 
 static size_t frame(uint8_t *out, const char *topic, const uint8_t *msg, uint32_t n) {
@@ -278,7 +283,7 @@ static void test_stream_consumes_complete_frames_and_leaves_partial(void **st) {
   size_t c = report_frame(buf + a + b, 3);
   got g = {0};
   size_t frames;
-  long used = xt__stream_consume(buf, a + b + c - 5, collect, &g, &frames);
+  long used = consume(buf, a + b + c - 5, &g, &frames);
   assert_int_equal(used, a + b);
   assert_int_equal(frames, 2);
   assert_int_equal(g.n, 2);
@@ -293,7 +298,7 @@ static void test_stream_byte_by_byte_yields_each_report_once(void **st) {
   got g = {0};
   size_t start = 0;
   for (size_t end = 1; end <= len; end++) {
-    long used = xt__stream_consume(buf + start, end - start, collect, &g, NULL);
+    long used = consume(buf + start, end - start, &g, NULL);
     assert_true(used >= 0);
     start += (size_t)used;
   }
@@ -308,7 +313,7 @@ static void test_stream_skips_and_counts_other_topics(void **st) {
   size_t len = frame(buf, "metrics", (const uint8_t *)"abc", 3);
   len += report_frame(buf + len, 9);
   got g = {0};
-  assert_int_equal(xt__stream_consume(buf, len, collect, &g, NULL), (long)len);
+  assert_int_equal(consume(buf, len, &g, NULL), (long)len);
   assert_int_equal(g.n, 1);
   assert_int_equal(g.last_task, 9);
   assert_int_equal(rejected(XT_REJ_WRONG_TOPIC), before + 1);
@@ -322,7 +327,7 @@ static void test_stream_skips_and_counts_garbage_protobuf(void **st) {
   size_t len = frame(buf, "xtrace", junk, sizeof junk);
   len += report_frame(buf + len, 9);
   got g = {0};
-  assert_int_equal(xt__stream_consume(buf, len, collect, &g, NULL), (long)len);
+  assert_int_equal(consume(buf, len, &g, NULL), (long)len);
   assert_int_equal(g.n, 1);
   assert_int_equal(rejected(XT_REJ_BAD_PROTOBUF), before + 1);
 }
@@ -331,9 +336,9 @@ static void test_stream_absurd_lengths_end_the_stream(void **st) {
   (void)st;
   uint8_t topic_len[] = {0xff, 0xff, 0xff, 0xff};
   got g = {0};
-  assert_int_equal(xt__stream_consume(topic_len, 4, collect, &g, NULL), -EMSGSIZE);
+  assert_int_equal(consume(topic_len, 4, &g, NULL), -EMSGSIZE);
   uint8_t msg_len[] = {0, 0, 0, 6, 'x', 't', 'r', 'a', 'c', 'e', 0x7f, 0xff, 0xff, 0xff};
-  assert_int_equal(xt__stream_consume(msg_len, sizeof msg_len, collect, &g, NULL), -EMSGSIZE);
+  assert_int_equal(consume(msg_len, sizeof msg_len, &g, NULL), -EMSGSIZE);
   assert_int_equal(g.n, 0);
 }
 
@@ -343,7 +348,7 @@ static void test_stream_empty_message_has_no_task(void **st) {
   uint64_t before = rejected(XT_REJ_NO_TASK);
   size_t len = frame(buf, "xtrace", (const uint8_t *)"", 0);
   got g = {0};
-  assert_int_equal(xt__stream_consume(buf, len, collect, &g, NULL), (long)len);
+  assert_int_equal(consume(buf, len, &g, NULL), (long)len);
   assert_int_equal(g.n, 0);
   assert_int_equal(rejected(XT_REJ_NO_TASK), before + 1);
 }

@@ -71,7 +71,7 @@ static void add(xt__batch *b, rep r) {
   uint8_t raw[512];
   size_t len = pubsub__xtrace_reportv4__pack(&m, raw);
   Pubsub__XTraceReportv4 *d;
-  assert_int_equal(xt__report_decode(raw, len, &d), 0);
+  assert_int_equal(xt__report_decode(raw, len, &b->arena, &d), 0);
   assert_int_equal(xt__batch_add(b, d, xt__report_time(d, 0), raw, len), 0);
 }
 

@@ -23,6 +23,8 @@
 /* The largest partial frame a connection can hold, plus one read. */
 #define MAX_FRAME (4 + XT_FRAME_MAX_TOPIC + 4 + XT_FRAME_MAX_MESSAGE)
 #define SCRATCH (MAX_FRAME + READ_CHUNK)
+/* A batch goes to the writer once its arena holds this much (decoded
+ * reports and their serialized bytes), or at batch_reports reports. */
 #define BATCH_BYTES (4u << 20)
 
 typedef struct conn {
@@ -103,16 +105,20 @@ static void flush_batch(xt__ingest *in) {
   }
 }
 
+/* Reports are decoded straight into the current batch's arena. */
+static xt__arena *batch_arena(void *arg) { return &((xt__ingest *)arg)->cur->arena; }
+
 static int on_report(void *arg, Pubsub__XTraceReportv4 *m, const uint8_t *raw, size_t len) {
   xt__ingest *in = arg;
-  /* On allocation failure the report is lost but the stream stays in step. */
+  /* On allocation failure the report is lost (the stream rewinds the arena)
+   * but the stream stays in step. */
   if (xt__batch_add(in->cur, m, xt__report_time(m, wall_us()), raw, len) < 0) {
     xt__log("ingest", "out of memory: report dropped");
     return 0;
   }
   atomic_fetch_add_explicit(&xt__g_stats.received, 1, memory_order_relaxed);
-  if (in->cur->n >= in->lim.batch_reports || in->cur->arena_len >= BATCH_BYTES) flush_batch(in);
-  return 0;
+  if (in->cur->n >= in->lim.batch_reports || in->cur->arena.used >= BATCH_BYTES) flush_batch(in);
+  return 1;
 }
 
 static void set_pending(conn *c, size_t len) {
@@ -174,7 +180,8 @@ static void on_readable(xt__ingest *in, conn *c) {
   if (r < 0) return;
   have += (size_t)r;
   size_t frames;
-  long used = xt__stream_consume(in->scratch, have, on_report, in, &frames);
+  const xt__stream_sink sink = {on_report, batch_arena, in};
+  long used = xt__stream_consume(in->scratch, have, &sink, &frames);
   if (used < 0) {
     reject_conn(in, c, XT_REJ_FRAME_TOO_LARGE);
     return;

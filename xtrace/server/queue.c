@@ -4,9 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_SPARE 16
-
-xt__batch *xt__batch_new(void) { return calloc(1, sizeof(xt__batch)); }
+xt__batch *xt__batch_new(void) {
+  xt__batch *b = calloc(1, sizeof *b);
+  if (b) xt__arena_init(&b->arena);
+  return b;
+}
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem, size_t first) {
   if (need <= *cap) return 0;
@@ -21,35 +23,32 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem, size_t first) {
 
 int xt__batch_add(xt__batch *b, Pubsub__XTraceReportv4 *msg, int64_t ts_us, const uint8_t *raw,
                   size_t raw_len) {
+  uint8_t *copy;
   if (grow((void **)&b->items, &b->cap, b->n + 1, sizeof *b->items, 256) < 0 ||
-      grow((void **)&b->arena, &b->arena_cap, b->arena_len + raw_len, 1, 65536) < 0) {
-    pubsub__xtrace_reportv4__free_unpacked(msg, NULL);
+      !(copy = xt__arena_alloc(&b->arena, raw_len)))
     return -ENOMEM;
-  }
-  memcpy(b->arena + b->arena_len, raw, raw_len);
-  b->items[b->n++] = (xt__item){msg, ts_us, b->arena_len, raw_len};
-  b->arena_len += raw_len;
+  memcpy(copy, raw, raw_len);
+  b->items[b->n++] = (xt__item){msg, ts_us, copy, raw_len};
   return 0;
 }
 
+/* The messages live in the arena: nothing to free one by one. */
 void xt__batch_reset(xt__batch *b) {
-  for (size_t i = 0; i < b->n; i++) pubsub__xtrace_reportv4__free_unpacked(b->items[i].msg, NULL);
+  xt__arena_reset(&b->arena);
   b->n = 0;
-  b->arena_len = 0;
   b->next = NULL;
 }
 
 void xt__batch_free(xt__batch *b) {
   if (!b) return;
-  xt__batch_reset(b);
+  xt__arena_destroy(&b->arena);
   free(b->items);
-  free(b->arena);
   free(b);
 }
 
-/* What a batch counts against the queue's bound: its raw bytes plus an
- * estimate of the unpacked form, so tiny reports still add up. */
-static size_t weight(const xt__batch *b) { return b->arena_len * 2 + b->n * 256; }
+size_t xt__batch_weight(const xt__batch *b) {
+  return sizeof *b + b->cap * sizeof *b->items + b->arena.reserved;
+}
 
 int xt__queue_init(xt__queue *q, size_t max_bytes) {
   memset(q, 0, sizeof *q);
@@ -85,7 +84,7 @@ void xt__queue_push(xt__queue *q, xt__batch *b) {
   else
     q->head = b;
   q->tail = b;
-  q->bytes += weight(b);
+  q->bytes += xt__batch_weight(b);
   pthread_cond_signal(&q->not_empty);
   pthread_mutex_unlock(&q->mu);
 }
@@ -114,27 +113,29 @@ xt__batch *xt__queue_get_spare(xt__queue *q) {
   xt__batch *b = q->spare;
   if (b) {
     q->spare = b->next;
-    q->n_spare--;
+    q->spare_bytes -= xt__batch_weight(b);
+    b->next = NULL;
   }
   pthread_mutex_unlock(&q->mu);
-  if (!b) return xt__batch_new();
-  xt__batch_reset(b);
-  return b;
+  return b ? b : xt__batch_new();
 }
 
-/* The reports of a recycled batch are freed by whoever takes it next (the
- * ingest thread), not here: freeing is a large share of the writer's time and
- * the writer is the bottleneck. */
+/* Resetting an arena is a walk over a handful of blocks, so the writer does
+ * it here, outside the lock. The spare list is bounded in bytes rather than
+ * batches: a group commit during a trickle hands back dozens of small
+ * batches, all worth keeping, while a few full ones hold megabytes each. */
 void xt__queue_recycle(xt__queue *q, xt__batch *list) {
   while (list) {
     xt__batch *b = list;
     list = list->next;
+    xt__batch_reset(b);
+    size_t w = xt__batch_weight(b);
     pthread_mutex_lock(&q->mu);
-    int keep = q->n_spare < MAX_SPARE;
+    int keep = q->spare_bytes + w <= XT_QUEUE_SPARE_BYTES;
     if (keep) {
       b->next = q->spare;
       q->spare = b;
-      q->n_spare++;
+      q->spare_bytes += w;
     }
     pthread_mutex_unlock(&q->mu);
     if (!keep) xt__batch_free(b);

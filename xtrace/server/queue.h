@@ -1,8 +1,9 @@
 /* Batches of decoded reports and the bounded queue that carries them from the
- * ingest thread to the writer thread. The bound is in bytes of raw reports:
- * when the writer falls behind, the ingest thread blocks in push, stops
- * reading its sockets, and TCP flow control slows the publishers down instead
- * of the server dropping reports or growing without limit. */
+ * ingest thread to the writer thread. The bound is in bytes the batches hold
+ * (their arenas and item arrays): when the writer falls behind, the ingest
+ * thread blocks in push, stops reading its sockets, and TCP flow control
+ * slows the publishers down instead of the server dropping reports or
+ * growing without limit. */
 #ifndef XT_SERVER_QUEUE_H
 #define XT_SERVER_QUEUE_H
 
@@ -10,32 +11,42 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arena.h"
 #include "xtrace_report.pb-c.h"
 
 typedef struct xt__item {
-  Pubsub__XTraceReportv4 *msg; /* owned by the batch */
+  Pubsub__XTraceReportv4 *msg; /* in the batch's arena */
   int64_t ts_us;               /* normalised time */
-  size_t raw_off, raw_len;     /* the serialized report inside the arena */
+  const uint8_t *raw;          /* the serialized report, copied into the arena */
+  size_t raw_len;
 } xt__item;
 
 typedef struct xt__batch {
   xt__item *items;
   size_t n, cap;
-  uint8_t *arena;
-  size_t arena_len, arena_cap;
+  xt__arena arena; /* the decoded reports and their serialized bytes */
   struct xt__batch *next;
 } xt__batch;
 
 xt__batch *xt__batch_new(void);
-/* Takes ownership of msg (also on failure). Returns 0 or -ENOMEM. */
+/* Adds a report decoded into b->arena (xt__report_decode(raw, len,
+ * &b->arena, &msg)) and copies raw into the arena. Returns 0, or -ENOMEM
+ * and keeps nothing: msg stays in the arena until the caller rewinds it to
+ * where it was before the decode (the stream does) or resets the batch. */
 int xt__batch_add(xt__batch *b, Pubsub__XTraceReportv4 *msg, int64_t ts_us, const uint8_t *raw,
                   size_t raw_len);
-/* Frees the reports and keeps the memory for reuse. */
+/* Drops the reports and keeps the memory for reuse. */
 void xt__batch_reset(xt__batch *b);
 void xt__batch_free(xt__batch *b);
-static inline const uint8_t *xt__item_raw(const xt__batch *b, const xt__item *it) {
-  return b->arena + it->raw_off;
-}
+/* What a batch holds in memory: what the queue's bound and the spare list's
+ * are counted in. */
+size_t xt__batch_weight(const xt__batch *b);
+
+/* Memory kept in reset batches for reuse. A group commit during a trickle
+ * hands back dozens of batches of a few KiB, a bulk one a few of megabytes;
+ * this keeps all of the first and several of the second, so that in steady
+ * state ingest allocates neither batches nor arena blocks. */
+#define XT_QUEUE_SPARE_BYTES (16u << 20)
 
 typedef struct xt__queue {
   pthread_mutex_t mu;
@@ -43,7 +54,7 @@ typedef struct xt__queue {
   xt__batch *head, *tail;
   size_t bytes, max_bytes;
   xt__batch *spare; /* reset batches kept for reuse */
-  size_t n_spare;
+  size_t spare_bytes;
   int closed;
 } xt__queue;
 
@@ -56,10 +67,10 @@ void xt__queue_push(xt__queue *q, xt__batch *b);
 xt__batch *xt__queue_pop_all(xt__queue *q);
 /* After close, pop_all drains what is left and then returns NULL. */
 void xt__queue_close(xt__queue *q);
-/* A reset batch from the spare list, or a new one (NULL without memory). */
+/* An empty batch from the spare list, or a new one (NULL without memory). */
 xt__batch *xt__queue_get_spare(xt__queue *q);
-/* Keeps a few batches of a popped list for reuse (get_spare resets them)
- * and frees the rest. */
+/* Resets the batches of a popped list and keeps them for reuse, as many as
+ * fit in XT_QUEUE_SPARE_BYTES; frees the rest. */
 void xt__queue_recycle(xt__queue *q, xt__batch *list);
 
 #endif

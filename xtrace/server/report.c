@@ -11,15 +11,26 @@ int64_t xt__ts_to_us(int64_t ts) {
   return ts / 1000;
 }
 
-int xt__report_decode(const uint8_t *raw, size_t len, Pubsub__XTraceReportv4 **out) {
-  Pubsub__XTraceReportv4 *m = pubsub__xtrace_reportv4__unpack(NULL, len, raw);
-  if (!m) return -EBADMSG;
-  if (!m->has_task_id || m->task_id == 0) {
-    pubsub__xtrace_reportv4__free_unpacked(m, NULL);
-    return -ENODATA;
+/* protobuf-c frees what it allocated when unpack fails, but in an arena free
+ * is a no-op: the rewind is what gives a rejected report's memory back, so
+ * a stream of garbage cannot grow a batch that never fills. */
+int xt__report_decode(const uint8_t *raw, size_t len, xt__arena *a, Pubsub__XTraceReportv4 **out) {
+  xt__arena_mark before = a ? xt__arena_here(a) : (xt__arena_mark){NULL, 0};
+  Pubsub__XTraceReportv4 *m = pubsub__xtrace_reportv4__unpack(a ? &a->pb : NULL, len, raw);
+  int err = !m ? -EBADMSG : !m->has_task_id || m->task_id == 0 ? -ENODATA : 0;
+  if (err) {
+    xt__report_discard(m, a, before);
+    return err;
   }
   *out = m;
   return 0;
+}
+
+void xt__report_discard(Pubsub__XTraceReportv4 *m, xt__arena *a, xt__arena_mark before) {
+  if (a)
+    xt__arena_rewind(a, before);
+  else
+    pubsub__xtrace_reportv4__free_unpacked(m, NULL);
 }
 
 int64_t xt__report_time(const Pubsub__XTraceReportv4 *m, int64_t now_us) {

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arena.h"
 #include "json.h"
 #include "xtrace_report.pb-c.h"
 
@@ -19,10 +20,18 @@
  * from 1e17 on nanoseconds; 0 for a missing or negative value. */
 int64_t xt__ts_to_us(int64_t ts);
 
-/* Unpacks a serialized report. Returns 0 and sets *out (free with
- * pubsub__xtrace_reportv4__free_unpacked(m, NULL)), -EBADMSG if the bytes are
- * not a report, -ENODATA if the report carries no task ID. */
-int xt__report_decode(const uint8_t *raw, size_t len, Pubsub__XTraceReportv4 **out);
+/* Unpacks a serialized report. Returns 0 and sets *out, -EBADMSG if the
+ * bytes are not a report (or there was no memory), -ENODATA if the report
+ * carries no task ID. Without an arena (a == NULL) *out is malloc'd and the
+ * caller frees it with pubsub__xtrace_reportv4__free_unpacked(m, NULL); with
+ * one, *out lives in the arena until the arena is reset or rewound past it,
+ * and must not be freed. On failure nothing is left allocated in either. */
+int xt__report_decode(const uint8_t *raw, size_t len, xt__arena *a, Pubsub__XTraceReportv4 **out);
+
+/* Gives back a report from xt__report_decode: frees it, or with an arena
+ * rewinds the arena to `before` (taken just before the decode), which also
+ * gives back whatever was allocated there after it. */
+void xt__report_discard(Pubsub__XTraceReportv4 *m, xt__arena *a, xt__arena_mark before);
 
 /* The stored time of a report: its normalised timestamp, or now_us when it
  * has none. */

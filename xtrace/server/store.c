@@ -107,7 +107,7 @@ static int apply_all(xt__store *s, const xt__batch *list, size_t *count) {
   for (const xt__batch *b = list; b; b = b->next) {
     for (size_t i = 0; i < b->n; i++) {
       const xt__item *it = &b->items[i];
-      if (xt__summary_add(s->sum, it->msg, it->ts_us, xt__item_raw(b, it), it->raw_len) < 0) return -EIO;
+      if (xt__summary_add(s->sum, it->msg, it->ts_us, it->raw, it->raw_len) < 0) return -EIO;
       (*count)++;
     }
   }
