@@ -79,12 +79,7 @@ static void fetch_peer(grpc_call *call, char *out, size_t cap) {
  * `base`, once: adopting again on top (a pooled thread that picks up the
  * next call before the previous one's status is sent) keeps the original
  * base, so the release always returns the thread to its own context. */
-typedef struct adoption {
-  bool active;
-  grpc_call *call; /* the server call adopted; NULL for a client completion */
-  xt__gsnap base;
-} adoption;
-static XT_TLS adoption adopt;
+static XT_TLS xt__gscope adopt;
 
 static void adopt_snap(grpc_call *call, const xt__gsnap *s) {
   bg_context *ctx = xt_context();
@@ -116,6 +111,30 @@ static void release_before_wait(void) {
   release();
 }
 
+/* A functor of a callback queue runs on whatever thread core completes the
+ * operation on, possibly inside another adoption (an inline completion on
+ * a handler's thread): the thread's adoption is set aside for the functor
+ * and put back afterwards, so the two never mix. */
+void xt__grpc_scope_enter(xt__gscope *outer) {
+  memcpy(outer, &adopt, sizeof *outer);
+  adopt.active = false;
+  adopt.call = NULL;
+  adopt.base.items = NULL; /* owned by outer now */
+}
+
+void xt__grpc_scope_adopt(grpc_call *call, const xt__gsnap *s) {
+  xt__depth++;
+  adopt_snap(call, s);
+  xt__depth--;
+}
+
+void xt__grpc_scope_leave(xt__gscope *outer) {
+  xt__depth++;
+  release_before_wait();
+  xt__depth--;
+  memcpy(&adopt, outer, sizeof adopt);
+}
+
 /* Events ------------------------------------------------------------------- */
 
 static uint64_t record(const xt__label *label, const xt_kv *kv, size_t nkv, const void *caller) {
@@ -143,7 +162,7 @@ static void server_arrived(const xt__gtag *t, const void *caller) {
     method = (const char *)GRPC_SLICE_START_PTR(t->details->method);
     mlen = GRPC_SLICE_LENGTH(t->details->method);
   }
-  if (xt__gcall_add(call, XT_GCALL_SERVER, NULL, method, mlen) < 0)
+  if (xt__gcall_add(call, XT_GCALL_SERVER, t->call_cq, method, mlen) < 0)
     return;
   xt__gsnap in = {0};
   const char *why = NULL;
@@ -296,19 +315,35 @@ XT_HOOK void grpc_call_unref(grpc_call *call) {
 /* Requesting new calls ------------------------------------------------------ */
 
 /* The entry goes in before the real call: the call may arrive and be
- * dequeued by another thread before request_call has even returned. */
-static bool expect_new_call(xt__gtag *t) {
+ * dequeued by another thread before request_call has even returned.
+ * Returns the tag to give core (t->tag, or a functor of ours on a callback
+ * queue); t->kind stays 0 when nothing was registered. */
+static void *expect_new_call(xt__gtag *t) {
+  void *tag = t->tag;
   if (!xt__enter(XT_FAM_GRPC))
-    return false;
+    return tag;
+  t->tag = xt__grpc_wrap_tag(t->cq, tag, NULL, true);
   t->kind = XT_GTAG_NEW_CALL;
-  bool ok = xt__gtag_put(t) == 0;
+  if (xt__gtag_put(t) < 0) {
+    xt__grpc_unwrap_tag(t->tag, tag);
+    t->tag = tag;
+    t->kind = 0;
+  }
   xt__leave();
-  return ok;
+  return t->tag;
 }
 
 static void forget_tag(grpc_completion_queue *cq, void *tag) {
   xt__gtag t;
   xt__gtag_take(cq, tag, &t);
+}
+
+/* Core refused the request: nothing will complete. */
+static void unexpect_new_call(const xt__gtag *t, void *tag) {
+  if (!t->kind)
+    return;
+  forget_tag(t->cq, t->tag);
+  xt__grpc_unwrap_tag(t->tag, tag);
 }
 
 XT_HOOK grpc_call_error grpc_server_request_call(grpc_server *server, grpc_call **call,
@@ -319,11 +354,12 @@ XT_HOOK grpc_call_error grpc_server_request_call(grpc_server *server, grpc_call 
   grpc_server_request_call_fn real = GREAL(grpc_server_request_call);
   if (!real)
     return GRPC_CALL_ERROR;
-  xt__gtag t = {.cq = cq_notify, .tag = tag, .callp = call, .md = md, .details = details};
-  bool put = expect_new_call(&t);
-  grpc_call_error rc = real(server, call, details, md, cq_call, cq_notify, tag);
-  if (rc != GRPC_CALL_OK && put)
-    forget_tag(cq_notify, tag);
+  xt__gtag t = {.cq = cq_notify, .tag = tag, .callp = call, .call_cq = cq_call, .md = md,
+                .details = details};
+  void *ctag = expect_new_call(&t);
+  grpc_call_error rc = real(server, call, details, md, cq_call, cq_notify, ctag);
+  if (rc != GRPC_CALL_OK)
+    unexpect_new_call(&t, tag);
   return rc;
 }
 
@@ -334,12 +370,12 @@ XT_HOOK grpc_call_error grpc_server_request_registered_call(
   grpc_server_request_registered_call_fn real = GREAL(grpc_server_request_registered_call);
   if (!real)
     return GRPC_CALL_ERROR;
-  xt__gtag t = {.cq = cq_notify, .tag = tag, .callp = call, .md = md,
+  xt__gtag t = {.cq = cq_notify, .tag = tag, .callp = call, .call_cq = cq_call, .md = md,
                 .method = xt__gmethod_get(method)};
-  bool put = expect_new_call(&t);
-  grpc_call_error rc = real(server, method, call, deadline, md, payload, cq_call, cq_notify, tag);
-  if (rc != GRPC_CALL_OK && put)
-    forget_tag(cq_notify, tag);
+  void *ctag = expect_new_call(&t);
+  grpc_call_error rc = real(server, method, call, deadline, md, payload, cq_call, cq_notify, ctag);
+  if (rc != GRPC_CALL_OK)
+    unexpect_new_call(&t, tag);
   return rc;
 }
 
@@ -417,6 +453,7 @@ typedef struct batch {
   xt__gmd_out md;
   bool have_md;
   bool tag_put;
+  bool answered;     /* server: this batch sends the status */
   grpc_completion_queue *tag_cq;
 } batch;
 
@@ -488,8 +525,7 @@ static void server_batch(batch *b, const xt__gcall *rec) {
     }
   }
   xt__gcall_set_ctx(b->call, ctx, true);
-  /* The call is answered: the thread goes back to what it was doing. */
-  release();
+  b->answered = true;
 }
 
 XT_HOOK grpc_call_error grpc_call_start_batch(grpc_call *call, const grpc_op *ops, size_t nops,
@@ -499,25 +535,42 @@ XT_HOOK grpc_call_error grpc_call_start_batch(grpc_call *call, const grpc_op *op
     return GRPC_CALL_ERROR;
   if (!nops || !ops || !xt__enter(XT_FAM_GRPC))
     return real(call, ops, nops, tag, reserved);
-  batch b = {.call = call, .ops = ops, .nops = nops, .tag = tag, .reserved = reserved,
-             .caller = __builtin_return_address(0)};
+  batch b;
+  b.call = call;
+  b.ops = ops;
+  b.nops = nops;
+  b.tag = tag;
+  b.reserved = reserved;
+  b.caller = __builtin_return_address(0);
+  b.copy = NULL;
+  b.have_md = b.tag_put = b.answered = false;
   xt__gcall rec;
   if (xt__gcall_get(call, &rec)) {
+    /* On a callback queue core calls the tag: ours runs the caller's with
+     * the context this batch leaves behind, captured once it is recorded. */
+    b.tag = xt__grpc_wrap_tag(rec.cq, tag, rec.kind == XT_GCALL_SERVER ? call : NULL, false);
     if (rec.kind == XT_GCALL_CLIENT)
       client_batch(&b, &rec);
     else
       server_batch(&b, &rec);
+    xt__grpc_wrap_capture(b.tag, tag);
     xt__gsnap_free(&rec.ctx);
+    /* The call is answered: the thread goes back to what it was doing. */
+    if (b.answered)
+      release();
   }
   /* Outside the guard: on a callback queue the real call may run
    * application callbacks inline, and their logging must be seen. */
   xt__leave();
-  grpc_call_error rc = real(call, b.copy ? b.copy : ops, nops, tag, reserved);
+  grpc_call_error rc = real(call, b.copy ? b.copy : ops, nops, b.tag, reserved);
   if (b.have_md)
     xt__gmd_release(&b.md);
   if (b.copy != b.inline_ops)
     free(b.copy);
-  if (rc != GRPC_CALL_OK && b.tag_put)
-    forget_tag(b.tag_cq, tag);
+  if (rc != GRPC_CALL_OK) {
+    if (b.tag_put)
+      forget_tag(b.tag_cq, b.tag);
+    xt__grpc_unwrap_tag(b.tag, tag);
+  }
   return rc;
 }

@@ -76,20 +76,28 @@ void *real_sym(void **slot, const char *name) {
   return p;
 }
 
-void announce(grpc_completion_queue *cq, void *tag, grpc_call **callp, grpc_metadata_array *md,
-              grpc_call_details *details, const char *method) {
+// Returns the tag core is to complete: the allocation's, or on a callback
+// queue the shim's functor around it.
+void *announce(grpc_completion_queue *cq, void *tag, grpc_call **callp,
+               grpc_completion_queue *call_cq, grpc_metadata_array *md,
+               grpc_call_details *details, const char *method) {
   if (!xt__enter(XT_FAM_GRPC))
-    return;
+    return tag;
   xt__gtag t = {};
   t.cq = cq;
-  t.tag = tag;
+  t.tag = xt__grpc_wrap_tag(cq, tag, nullptr, true);
   t.kind = XT_GTAG_NEW_CALL;
   t.callp = callp;
+  t.call_cq = call_cq;
   t.md = md;
   t.details = details;
   t.method = method;
-  xt__gtag_put(&t);
+  if (xt__gtag_put(&t) < 0) {
+    xt__grpc_unwrap_tag(t.tag, tag);
+    t.tag = tag;
+  }
   xt__leave();
+  return t.tag;
 }
 
 template <typename Fn>
@@ -126,7 +134,7 @@ void Server::SetRegisteredMethodAllocator(grpc_completion_queue *cq, void *metho
   }
   real(this, cq, method_tag, [b]() {
     RegisteredCallAllocation a = b->original();
-    announce(b->cq, a.tag, a.call, a.initial_metadata, nullptr, b->method);
+    a.tag = announce(b->cq, a.tag, a.call, a.cq, a.initial_metadata, nullptr, b->method);
     return a;
   });
 }
@@ -147,7 +155,7 @@ void Server::SetBatchMethodAllocator(grpc_completion_queue *cq, BatchFn allocato
   }
   real(this, cq, [b]() {
     BatchCallAllocation a = b->original();
-    announce(b->cq, a.tag, a.call, a.initial_metadata, a.details, nullptr);
+    a.tag = announce(b->cq, a.tag, a.call, a.cq, a.initial_metadata, a.details, nullptr);
     return a;
   });
 }

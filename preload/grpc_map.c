@@ -1,6 +1,7 @@
 /*
  * The gRPC shim's tables: calls by pointer, outstanding tags by (queue, tag),
- * method paths by registration handle. Each is a chained
+ * method paths by registration handle, and the queues that deliver
+ * completions by calling functors. Each is a chained
  * hash whose buckets are guarded by one of a few striped mutexes; every
  * operation copies in or out and drops the lock before returning, so no shim
  * lock is ever held across a real gRPC call or application code.
@@ -267,4 +268,65 @@ const char *xt__gmethod_get(void *handle) {
     if (n->key == handle)
       return n->method;
   return NULL;
+}
+
+/* Callback queues ---------------------------------------------------------- */
+
+/* Few queues exist and they are created and destroyed rarely, while the
+ * question "is this a callback queue?" is asked on every batch: a count of
+ * live callback queues answers it without a lock for the usual program,
+ * which has none. */
+typedef struct cbq {
+  struct cbq *next;
+  grpc_completion_queue *cq;
+} cbq;
+
+static cbq *cbqs[64];
+static pthread_mutex_t cbqs_lock = PTHREAD_MUTEX_INITIALIZER;
+static int ncbqs;
+
+static cbq **cbq_slot(grpc_completion_queue *cq) {
+  cbq **pp = &cbqs[hash2(cq, NULL) % 64];
+  while (*pp && (*pp)->cq != cq)
+    pp = &(*pp)->next;
+  return pp;
+}
+
+void xt__gcq_mark_callback(grpc_completion_queue *cq) {
+  cbq *n = malloc(sizeof *n);
+  if (!n)
+    return;
+  pthread_mutex_lock(&cbqs_lock);
+  cbq **pp = cbq_slot(cq);
+  if (!*pp) {
+    n->cq = cq;
+    n->next = NULL;
+    *pp = n;
+    n = NULL;
+    __atomic_add_fetch(&ncbqs, 1, __ATOMIC_RELEASE);
+  }
+  pthread_mutex_unlock(&cbqs_lock);
+  free(n); /* marked already: core's own create calls the exported one too */
+}
+
+bool xt__gcq_is_callback(grpc_completion_queue *cq) {
+  if (!cq || __atomic_load_n(&ncbqs, __ATOMIC_ACQUIRE) == 0)
+    return false;
+  pthread_mutex_lock(&cbqs_lock);
+  bool found = *cbq_slot(cq) != NULL;
+  pthread_mutex_unlock(&cbqs_lock);
+  return found;
+}
+
+void xt__gcq_forget(grpc_completion_queue *cq) {
+  if (__atomic_load_n(&ncbqs, __ATOMIC_ACQUIRE) == 0)
+    return;
+  pthread_mutex_lock(&cbqs_lock);
+  cbq **pp = cbq_slot(cq), *gone = *pp;
+  if (gone) {
+    *pp = gone->next;
+    __atomic_sub_fetch(&ncbqs, 1, __ATOMIC_RELEASE);
+  }
+  pthread_mutex_unlock(&cbqs_lock);
+  free(gone);
 }

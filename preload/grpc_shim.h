@@ -48,6 +48,11 @@ extern "C" {
                                               void *))                                         \
   X(int, grpc_completion_queue_thread_local_cache_flush, (grpc_completion_queue *, void **,    \
                                                           int *))                              \
+  X(grpc_completion_queue *, grpc_completion_queue_create_for_callback,                        \
+    (grpc_completion_queue_functor *, void *))                                                 \
+  X(grpc_completion_queue *, grpc_completion_queue_create,                                     \
+    (const grpc_completion_queue_factory *, const grpc_completion_queue_attributes *, void *))  \
+  X(void, grpc_completion_queue_destroy, (grpc_completion_queue *))                            \
   X(void, grpc_call_ref, (grpc_call *))                                                        \
   X(void, grpc_call_unref, (grpc_call *))                                                      \
   X(char *, grpc_call_get_peer, (grpc_call *))                                                 \
@@ -94,7 +99,7 @@ typedef struct xt__gcall {
   int refs;                    /* the application's references, mirrored */
   int kind;                    /* XT_GCALL_* */
   bool status_sent;            /* server: the reply is out, stop adopting */
-  grpc_completion_queue *cq;   /* client: where its batches complete */
+  grpc_completion_queue *cq;   /* where its batches complete */
   char method[160];
   char peer[96];
   xt__gsnap ctx;               /* server: the call's context; client: the
@@ -111,6 +116,7 @@ typedef struct xt__gtag {
   int kind;
   /* XT_GTAG_NEW_CALL */
   grpc_call **callp;
+  grpc_completion_queue *call_cq; /* where the new call's batches complete */
   grpc_metadata_array *md;
   grpc_call_details *details;  /* unregistered methods: the path is here */
   const char *method;          /* registered methods: from the registration */
@@ -140,6 +146,12 @@ void xt__gcall_unref(grpc_call *call);
 /* Method paths by registration handle (channel or server registration). */
 void xt__gmethod_put(void *handle, const char *method);
 const char *xt__gmethod_get(void *handle);
+
+/* Queues created for callbacks: their tags are functors that core calls
+ * on its own threads instead of handing them to next/pluck. */
+void xt__gcq_mark_callback(grpc_completion_queue *cq);
+bool xt__gcq_is_callback(grpc_completion_queue *cq);
+void xt__gcq_forget(grpc_completion_queue *cq);
 
 /* Metadata (grpc_md.c) ----------------------------------------------------- */
 
@@ -176,6 +188,31 @@ uint64_t xt__gmd_parse_trailing(const grpc_metadata_array *md, bool *malformed);
 
 /* Called by the dequeuing side (next, pluck, the TLS cache flush) for a tag that completed: the thread adopts or joins. */
 void xt__grpc_completed(grpc_completion_queue *cq, void *tag, int success);
+
+/* A thread's adoption of a call's context (grpc.c). */
+typedef struct xt__gscope {
+  bool active;
+  grpc_call *call; /* the server call adopted; NULL for a client completion */
+  xt__gsnap base;  /* what the thread had before */
+} xt__gscope;
+
+/* Around a callback queue's functor: set the thread's adoption aside,
+ * adopt s (for call, or NULL), and put everything back afterwards (a server
+ * call's progress is saved in its record first). */
+void xt__grpc_scope_enter(xt__gscope *outer);
+void xt__grpc_scope_adopt(grpc_call *call, const xt__gsnap *s);
+void xt__grpc_scope_leave(xt__gscope *outer);
+
+/* Callback queues (grpc_callback.c). The tag to give core for an operation
+ * that completes on cq: tag itself, or on a callback queue a functor of the
+ * shim's that runs the caller's functor with the operation's context (for a
+ * new call, the context the call arrives with). Falls back to tag when out
+ * of memory. wrap_capture records the calling thread's context as the
+ * operation's; unwrap_tag frees the functor of an operation core refused.
+ * Both are no-ops when wrapped == tag. */
+void *xt__grpc_wrap_tag(grpc_completion_queue *cq, void *tag, grpc_call *call, bool new_call);
+void xt__grpc_wrap_capture(void *wrapped, void *tag);
+void xt__grpc_unwrap_tag(void *wrapped, void *tag);
 
 #ifdef __cplusplus
 }
