@@ -338,7 +338,7 @@ static void test_recycled_batch_keeps_its_arena(void **st) {
   size_t reserved = b->arena.reserved, cap = b->cap;
   xt__queue_push(&q, b);
   xt__queue_close(&q);
-  xt__batch *list = xt__queue_pop_all(&q);
+  xt__batch *list = xt__queue_pop_group(&q, 0, 0);
   assert_ptr_equal(list, b);
   xt__queue_recycle(&q, list);
   xt__batch *again = xt__queue_get_spare(&q);

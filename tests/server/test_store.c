@@ -1,6 +1,8 @@
-/* Unit tests for the store: batched writes, the per-task summaries, the
- * read-side queries, and the event ring that announces changed tasks. */
+/* Unit tests for the store: batched writes, group commit, the per-task
+ * summaries, the read-side queries, and the event ring that announces
+ * changed tasks. */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -40,6 +43,8 @@ static int setup(void **st) {
 static int teardown(void **st) {
   fx *f = *st;
   sqlite3_close(f->db);
+  /* A test that started the writer and failed must not hang here. */
+  xt__queue_close(&f->q);
   xt__store_free(f->s);
   xt__queue_destroy(&f->q);
   char cmd[128];
@@ -298,15 +303,204 @@ static void test_queue_hands_over_batches_in_order(void **st) {
   xt__queue_push(&q, a);
   xt__queue_push(&q, b);
   xt__queue_close(&q);
-  xt__batch *list = xt__queue_pop_all(&q);
+  xt__batch *list = xt__queue_pop_group(&q, 0, 0);
   assert_ptr_equal(list, a);
   assert_ptr_equal(list->next, b);
-  assert_null(xt__queue_pop_all(&q));
+  assert_null(xt__queue_pop_group(&q, 0, 0));
   xt__queue_recycle(&q, list);
   xt__batch *reused = xt__queue_get_spare(&q);
   assert_int_equal(reused->n, 0);
   xt__batch_free(reused);
   xt__queue_destroy(&q);
+}
+
+/* Group commit: the queue side. A wait that is broken would not return
+ * early but late (an hour), so these tests fail by timing out, never by a
+ * measured duration. */
+
+#define HOUR_NS (INT64_C(3600) * 1000000000)
+
+static xt__batch *batch_of(int n) {
+  xt__batch *b = xt__batch_new();
+  for (int i = 0; i < n; i++) add(b, (rep){1, i + 1, 1700000000000000, "x", NULL, 1, NULL});
+  return b;
+}
+
+static size_t count(const xt__batch *list) {
+  size_t n = 0;
+  for (; list; list = list->next) n++;
+  return n;
+}
+
+static void free_list(xt__batch *list) {
+  for (xt__batch *n; list; list = n) {
+    n = list->next;
+    xt__batch_free(list);
+  }
+}
+
+static void test_group_waits_for_its_deadline(void **st) {
+  (void)st;
+  xt__queue q;
+  xt__queue_init(&q, 1 << 20);
+  xt__queue_push(&q, batch_of(1));
+  xt__queue_push(&q, batch_of(1));
+  int64_t deadline = xt__queue_clock_ns() + 30 * 1000000;
+  xt__batch *list = xt__queue_pop_group(&q, deadline, 1 << 20);
+  assert_true(xt__queue_clock_ns() >= deadline);
+  assert_int_equal(count(list), 2);
+  free_list(list);
+  xt__queue_destroy(&q);
+}
+
+static void test_group_that_is_big_enough_is_taken_before_its_deadline(void **st) {
+  (void)st;
+  xt__queue q;
+  xt__queue_init(&q, 64 << 20);
+  xt__batch *b = batch_of(10);
+  size_t w = xt__batch_weight(b);
+  xt__queue_push(&q, b);
+  xt__batch *list = xt__queue_pop_group(&q, xt__queue_clock_ns() + HOUR_NS, w);
+  assert_ptr_equal(list, b);
+  free_list(list);
+  xt__queue_destroy(&q);
+}
+
+/* Otherwise push would block on the bound while the writer waits. */
+static void test_full_queue_is_always_big_enough(void **st) {
+  (void)st;
+  xt__queue q;
+  xt__batch *b = batch_of(10);
+  xt__queue_init(&q, xt__batch_weight(b));
+  xt__queue_push(&q, b);
+  xt__batch *list = xt__queue_pop_group(&q, xt__queue_clock_ns() + HOUR_NS, SIZE_MAX);
+  assert_ptr_equal(list, b);
+  free_list(list);
+  xt__queue_destroy(&q);
+}
+
+typedef struct popper {
+  xt__queue *q;
+  int64_t deadline;
+  size_t enough;
+  xt__batch *got;
+  pthread_t t;
+} popper;
+
+static void *pop_thread(void *arg) {
+  popper *p = arg;
+  p->got = xt__queue_pop_group(p->q, p->deadline, p->enough);
+  return NULL;
+}
+
+static void start_popper(popper *p, xt__queue *q, int64_t deadline, size_t enough) {
+  *p = (popper){q, deadline, enough, NULL, 0};
+  assert_int_equal(pthread_create(&p->t, NULL, pop_thread, p), 0);
+}
+
+static void pause_ms(long ms) {
+  struct timespec ts = {0, ms * 1000000};
+  nanosleep(&ts, NULL);
+}
+
+/* The writer waits with push told to wake it only at `enough` bytes: the
+ * batch that gets there must wake it. */
+static void test_push_that_fills_the_group_wakes_the_writer(void **st) {
+  (void)st;
+  xt__queue q;
+  xt__queue_init(&q, 64 << 20);
+  xt__batch *first = batch_of(1);
+  size_t w = xt__batch_weight(first);
+  xt__queue_push(&q, first);
+  popper p;
+  start_popper(&p, &q, xt__queue_clock_ns() + HOUR_NS, 3 * w);
+  pause_ms(20); /* lets it wait; the test holds without this too */
+  xt__queue_push(&q, batch_of(1));
+  xt__queue_push(&q, batch_of(1));
+  pthread_join(p.t, NULL);
+  assert_int_equal(count(p.got), 3);
+  free_list(p.got);
+  xt__queue_destroy(&q);
+}
+
+static void test_close_ends_the_wait_and_hands_over_the_rest(void **st) {
+  (void)st;
+  xt__queue q;
+  xt__queue_init(&q, 1 << 20);
+  xt__queue_push(&q, batch_of(1));
+  popper p;
+  start_popper(&p, &q, xt__queue_clock_ns() + HOUR_NS, 1 << 20);
+  pause_ms(20);
+  xt__queue_close(&q);
+  pthread_join(p.t, NULL);
+  assert_int_equal(count(p.got), 1);
+  free_list(p.got);
+  assert_null(xt__queue_pop_group(&q, xt__queue_clock_ns() + HOUR_NS, 1 << 20));
+  xt__queue_destroy(&q);
+}
+
+static void test_empty_queue_waits_for_a_batch_even_past_the_deadline(void **st) {
+  (void)st;
+  xt__queue q;
+  xt__queue_init(&q, 1 << 20);
+  popper p;
+  start_popper(&p, &q, 0, 1 << 20);
+  pause_ms(20);
+  xt__batch *b = batch_of(1);
+  xt__queue_push(&q, b);
+  pthread_join(p.t, NULL);
+  assert_ptr_equal(p.got, b);
+  free_list(p.got);
+  xt__queue_destroy(&q);
+}
+
+/* Group commit: the writer. With a long interval the grouping is
+ * deterministic: the first batch is committed at once (no commit yet), the
+ * ones after it wait, and closing the queue commits them together. */
+
+static void wait_stored(uint64_t want) {
+  for (int i = 0; i < 2000 && atomic_load(&xt__g_stats.stored) < want; i++) pause_ms(5);
+  assert_true(atomic_load(&xt__g_stats.stored) >= want);
+}
+
+static void test_writer_groups_batches_and_commits_them_at_close(void **st) {
+  fx *f = *st;
+  uint64_t stored = atomic_load(&xt__g_stats.stored), commits = atomic_load(&xt__g_stats.batches);
+  xt__store_set_commit_interval(f->s, 600000);
+  assert_int_equal(xt__store_start(f->s), 0);
+  xt__queue_push(&f->q, batch_of(1));
+  wait_stored(stored + 1);
+  /* Small batches, together well under an eighth of the 1 MiB bound. */
+  size_t queued = 0;
+  for (int i = 0; i < 3; i++) {
+    xt__batch *b = batch_of(2);
+    queued += xt__batch_weight(b);
+    xt__queue_push(&f->q, b);
+  }
+  assert_true(queued < (1u << 20) / 8);
+  pause_ms(50);
+  assert_int_equal(atomic_load(&xt__g_stats.stored), stored + 1);
+  xt__queue_close(&f->q);
+  xt__store_join(f->s);
+  assert_int_equal(atomic_load(&xt__g_stats.stored), stored + 7);
+  assert_int_equal(atomic_load(&xt__g_stats.batches), commits + 2);
+  expect_ids(f, (xt__task_filter){0}, "01 ");
+}
+
+static void test_writer_commits_a_large_group_without_waiting(void **st) {
+  fx *f = *st;
+  uint64_t stored = atomic_load(&xt__g_stats.stored);
+  xt__store_set_commit_interval(f->s, 600000);
+  assert_int_equal(xt__store_start(f->s), 0);
+  xt__queue_push(&f->q, batch_of(1));
+  wait_stored(stored + 1);
+  /* More than an eighth of the fixture's 1 MiB bound. */
+  xt__batch *big = batch_of(1000);
+  assert_true(xt__batch_weight(big) > (1u << 20) / 8);
+  xt__queue_push(&f->q, big);
+  wait_stored(stored + 1001);
+  xt__queue_close(&f->q);
+  xt__store_join(f->s);
 }
 
 /* Event ring. */
@@ -418,6 +612,14 @@ int main(void) {
       cmocka_unit_test(test_events_refuse_clients_past_the_limit),
       cmocka_unit_test(test_events_end_at_shutdown),
       T(test_commit_publishes_changed_task_summaries),
+      cmocka_unit_test(test_group_waits_for_its_deadline),
+      cmocka_unit_test(test_group_that_is_big_enough_is_taken_before_its_deadline),
+      cmocka_unit_test(test_full_queue_is_always_big_enough),
+      cmocka_unit_test(test_push_that_fills_the_group_wakes_the_writer),
+      cmocka_unit_test(test_close_ends_the_wait_and_hands_over_the_rest),
+      cmocka_unit_test(test_empty_queue_waits_for_a_batch_even_past_the_deadline),
+      T(test_writer_groups_batches_and_commits_them_at_close),
+      T(test_writer_commits_a_large_group_without_waiting),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

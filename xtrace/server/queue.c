@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 xt__batch *xt__batch_new(void) {
   xt__batch *b = calloc(1, sizeof *b);
@@ -50,11 +51,23 @@ size_t xt__batch_weight(const xt__batch *b) {
   return sizeof *b + b->cap * sizeof *b->items + b->arena.reserved;
 }
 
+int64_t xt__queue_clock_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* not_empty waits with a deadline on the monotonic clock, so that setting
+ * the wall clock neither stretches nor skips a group commit. */
 int xt__queue_init(xt__queue *q, size_t max_bytes) {
   memset(q, 0, sizeof *q);
   q->max_bytes = max_bytes;
   pthread_mutex_init(&q->mu, NULL);
-  pthread_cond_init(&q->not_empty, NULL);
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&q->not_empty, &ca);
+  pthread_condattr_destroy(&ca);
   pthread_cond_init(&q->not_full, NULL);
   return 0;
 }
@@ -85,13 +98,30 @@ void xt__queue_push(xt__queue *q, xt__batch *b) {
     q->head = b;
   q->tail = b;
   q->bytes += xt__batch_weight(b);
-  pthread_cond_signal(&q->not_empty);
+  /* A writer waiting for its group to grow needs waking only once it has:
+   * during a trickle that is one wake-up per commit instead of one per
+   * batch. */
+  if (q->bytes >= q->wake_bytes) pthread_cond_signal(&q->not_empty);
   pthread_mutex_unlock(&q->mu);
 }
 
-xt__batch *xt__queue_pop_all(xt__queue *q) {
+/* A full queue always counts as enough: push blocks there, and a writer
+ * waiting for more would stall ingest until its deadline. */
+xt__batch *xt__queue_pop_group(xt__queue *q, int64_t deadline_ns, size_t enough) {
+  if (enough > q->max_bytes) enough = q->max_bytes;
   pthread_mutex_lock(&q->mu);
-  while (!q->head && !q->closed) pthread_cond_wait(&q->not_empty, &q->mu);
+  while (!q->closed) {
+    if (!q->head) {
+      q->wake_bytes = 0;
+      pthread_cond_wait(&q->not_empty, &q->mu);
+      continue;
+    }
+    if (q->bytes >= enough || xt__queue_clock_ns() >= deadline_ns) break;
+    q->wake_bytes = enough;
+    struct timespec ts = {(time_t)(deadline_ns / 1000000000), (long)(deadline_ns % 1000000000)};
+    pthread_cond_timedwait(&q->not_empty, &q->mu, &ts);
+  }
+  q->wake_bytes = 0;
   xt__batch *list = q->head;
   q->head = q->tail = NULL;
   q->bytes = 0;

@@ -53,6 +53,7 @@ typedef struct xt__queue {
   pthread_cond_t not_empty, not_full;
   xt__batch *head, *tail;
   size_t bytes, max_bytes;
+  size_t wake_bytes; /* push wakes the writer at this many bytes (0: at any) */
   xt__batch *spare; /* reset batches kept for reuse */
   size_t spare_bytes;
   int closed;
@@ -62,10 +63,13 @@ int xt__queue_init(xt__queue *q, size_t max_bytes);
 void xt__queue_destroy(xt__queue *q);
 /* Blocks while the queue holds max_bytes or more. */
 void xt__queue_push(xt__queue *q, xt__batch *b);
-/* Waits for batches and takes them all as a list (next-linked), in order.
- * Returns NULL once the queue is closed and empty. */
-xt__batch *xt__queue_pop_all(xt__queue *q);
-/* After close, pop_all drains what is left and then returns NULL. */
+/* Waits for batches and takes them all as a list (next-linked), in order,
+ * once the queue holds `enough` bytes or more (a full queue always does),
+ * or deadline_ns (xt__queue_clock_ns) has passed with a batch queued, or the
+ * queue is closed. Returns NULL once the queue is closed and empty. */
+xt__batch *xt__queue_pop_group(xt__queue *q, int64_t deadline_ns, size_t enough);
+int64_t xt__queue_clock_ns(void);
+/* After close, pop_group takes what is left at once, then returns NULL. */
 void xt__queue_close(xt__queue *q);
 /* An empty batch from the spare list, or a new one (NULL without memory). */
 xt__batch *xt__queue_get_spare(xt__queue *q);
