@@ -399,13 +399,25 @@ XT_HOOK grpc_event grpc_completion_queue_next(grpc_completion_queue *cq, gpr_tim
 }
 
 /* A pluck waits for one specific operation of the code that is running, in
- * the middle of its work (a server forwarding a call): nothing is released. */
+ * the middle of its work (a server forwarding a call): nothing is released,
+ * unless what it waits for is a new call. A thread that plucks its request
+ * for the next call is idle, as one in next is, and done with the call it
+ * dequeued last, which another thread may be serving (Ruby's RpcServer
+ * plucks new calls on one thread and runs each handler on a pool thread,
+ * which sends the status: the release there is the pool thread's own). The
+ * call's record is left as it is: the thread serving the call carries it
+ * on, and a write from here could replace newer progress with older. */
 XT_HOOK grpc_event grpc_completion_queue_pluck(grpc_completion_queue *cq, void *tag,
                                                gpr_timespec deadline, void *reserved) {
   grpc_completion_queue_pluck_fn real = GREAL(grpc_completion_queue_pluck);
   if (!real) {
     grpc_event ev = {.type = GRPC_QUEUE_SHUTDOWN};
     return ev;
+  }
+  if (adopt.active && xt__enter(XT_FAM_GRPC)) {
+    if (xt__gtag_pending(cq, tag, XT_GTAG_NEW_CALL))
+      release();
+    xt__leave();
   }
   grpc_event ev = real(cq, tag, deadline, reserved);
   if (ev.type == GRPC_OP_COMPLETE)

@@ -119,6 +119,20 @@ bool xt__gtag_take(grpc_completion_queue *cq, void *tag, xt__gtag *out) {
   return true;
 }
 
+bool xt__gtag_pending(grpc_completion_queue *cq, void *tag, int kind) {
+  size_t b = hash2(cq, tag);
+  bool found = false;
+  pthread_mutex_lock(lock_for(b));
+  for (const xt__gtag *e = tags[b]; e; e = e->next) {
+    if (e->cq == cq && e->tag == tag) {
+      found = e->kind == kind;
+      break;
+    }
+  }
+  pthread_mutex_unlock(lock_for(b));
+  return found;
+}
+
 /* Calls -------------------------------------------------------------------- */
 
 static xt__gcall *calls[NBUCKETS];

@@ -131,6 +131,9 @@ typedef struct xt__gtag {
  * when they return. */
 int xt__gtag_put(const xt__gtag *t);
 bool xt__gtag_take(grpc_completion_queue *cq, void *tag, xt__gtag *out);
+/* Whether (cq, tag) is outstanding as an operation of this kind; the entry
+ * stays. */
+bool xt__gtag_pending(grpc_completion_queue *cq, void *tag, int kind);
 
 /* Registers a call with one reference; replaces a stale record for a reused
  * pointer. */

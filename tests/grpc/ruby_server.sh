@@ -142,4 +142,23 @@ for n in 3 4 5 6; do
 done
 [ "$(printf '%s\n' "${h_tids[@]}" | sort -u | wc -l)" -lt "${#h_tids[@]}" ] ||
   fail "no Ruby pool thread served two calls (${h_tids[*]}): reuse was not exercised"
+
+# The thread that dequeues the calls goes back to the server's own context
+# when it waits for the next one, although another thread answered them:
+# once stopped, the Ruby server's exit is in its own task, with its
+# start-up line, and not in the last call's.
+kill -TERM "$rpid"
+wait "$rpid" || fail "the Ruby server exited with status $?"
+own=$(task_with_label "listening on :$p1")
+for _ in $(seq 100); do
+  reports "$own" | jq -e 'any(.[]; .Label == "exit 0")' >/dev/null && break
+  for n in 3 4 5 6; do
+    reports "$(cat "$T/call$n.task")" | jq -e --argjson p "$rpid" \
+      'any(.[]; .ProcessID == $p and .Agent == "process")' >/dev/null &&
+      fail "the Ruby server's exit is in the task of call --in $n: the thread that dequeued it kept its context"
+  done
+  sleep 0.2
+done
+reports "$own" | jq -e 'any(.[]; .Label == "exit 0")' >/dev/null ||
+  fail "the Ruby server's exit is not in its own task $own"
 exit 0
