@@ -16,13 +16,7 @@ chain_check() {
   local first="passing --in (3) to :$p1" last="returning value 30" task=
   # The client's line names this round's port: it finds the task even when
   # the collector holds earlier rounds.
-  for _ in $(seq 100); do
-    task=$(xt_tasks_json "q=$(jq -rn --arg s "$first" '$s|@uri')" | jq -r '.[0].id // empty')
-    [ -n "$task" ] && break
-    sleep 0.2
-  done
-  [ -n "$task" ] || fail "no task holds '$first'"
-  task=$(task_with_label "$first")
+  task=$(wait_task_with_label "$first")
   local lines
   lines=$(jq -n --arg a "$first" --arg b "applying operation +7 to argument 3: 10" \
     --arg c "passing to :$p2" --arg d "applying operation *3 to argument 10: 30" --arg e "$last" \

@@ -64,6 +64,19 @@ task_with_label() {
   echo "${found[0]}"
 }
 
+# The one task holding a report with this exact label, once the collector
+# has it (the label is searched for, then checked to be in one task only).
+wait_task_with_label() {
+  local task=
+  for _ in $(seq 100); do
+    task=$(xt_tasks_json "q=$(jq -rn --arg s "$1" '$s|@uri')" | jq -r '.[0].id // empty')
+    [ -n "$task" ] && break
+    sleep 0.2
+  done
+  [ -n "$task" ] || fail "no task holds '$1'"
+  task_with_label "$1"
+}
+
 reports() { xt_task_reports_json "$1" | jq '.[0].reports'; }
 
 # Polls until the jq filter over the task's reports is true.

@@ -12,13 +12,7 @@ traced ruby "$(dirname "$0")/client.rb" "$p1" 3 >"$T/client.out" 2>"$T/client.er
   fail "ruby client failed"
 [ "$(cat "$T/client.out")" = "Got value 30" ] || fail "ruby printed: $(cat "$T/client.out")"
 first="passing --in (3) to :$p1"
-task=
-for _ in $(seq 100); do
-  task=$(xt_tasks_json "q=$(jq -rn --arg s "$first" '$s|@uri')" | jq -r '.[0].id // empty')
-  [ -n "$task" ] && break
-  sleep 0.2
-done
-[ -n "$task" ] || fail "no task holds the Ruby client's line"
+task=$(wait_task_with_label "$first")
 wait_task "$task" 'any(.[]; .Label == "returning value 30") and any(.[]; .Label == "Got value 30")
   and ([.[] | select(.Label | startswith("grpc reply"))] | length) == 2'
 reports "$task" >"$T/task.json"

@@ -25,13 +25,7 @@ call() {
   [ "$(cat "$T/client$n.out")" = "Got value $want" ] ||
     fail "client --in $n printed: $(cat "$T/client$n.out")"
   local first="passing --in ($n) to :$p1" task=
-  for _ in $(seq 100); do
-    task=$(xt_tasks_json "q=$(jq -rn --arg s "$first" '$s|@uri')" | jq -r '.[0].id // empty')
-    [ -n "$task" ] && break
-    sleep 0.2
-  done
-  [ -n "$task" ] || fail "no task holds '$first'"
-  task=$(task_with_label "$first")
+  task=$(wait_task_with_label "$first")
   # Complete once every line of the chain, the client's exit and both
   # replies are in; if some never come, say which.
   local lines

@@ -11,28 +11,7 @@
 # "returning value 10", or "passing to :PORT" and "next server :PORT
 # returned 30" when it forwards, with a Ruby stub, from inside the handler.
 # SIGTERM or SIGINT stops it after the calls in progress.
-require 'grpc'
-require 'google/protobuf'
-
-Google::Protobuf::DescriptorPool.generated_pool.build do
-  add_file('arith.proto', syntax: :proto3) do
-    add_message 'main.Int' do
-      optional :num, :int64, 1
-    end
-  end
-end
-Int = Google::Protobuf::DescriptorPool.generated_pool.lookup('main.Int').msgclass
-
-module Operator
-  class Service
-    include GRPC::GenericService
-    self.marshal_class_method = :encode
-    self.unmarshal_class_method = :decode
-    self.service_name = 'main.Operator'
-    rpc :PerformOp, Int, Int
-  end
-  Stub = Service.rpc_stub_class
-end
+require_relative 'arith_service'
 
 def usage(why)
   $stderr.puts "server.rb: #{why}"
