@@ -14,15 +14,14 @@
 
 /* Group commit. A transaction writes every page it touched to the WAL (16
  * KiB each: the task rows, their indexes, the chunk pages) however few
- * reports it holds, so a trickle of small batches committed one by one spent
- * most of the writer's time in the kernel writing the WAL. The writer starts
- * a commit at most this often: at a few hundred small batches a second that
- * already puts dozens into each transaction, so the fixed cost becomes a
- * small share, while a report is still visible within about 50 ms (plus the
- * commit itself), below what someone watching the live UI notices, and a
- * kill -9 loses at most that much more than before. A longer interval would
- * halve a cost that is already small. */
-#define XT_STORE_COMMIT_MS 50
+ * reports it holds, so a trickle of small batches committed one by one kept
+ * the writer mostly in the kernel. The writer starts a commit at most this
+ * often. 100 ms rather than 50: on the trickle benchmark (BENCHMARKS.md) it
+ * took about a sixth less CPU per report, and a report that shows within
+ * about 0.1 s still looks immediate in the live UI; it also bounds what a
+ * kill -9 loses beyond the transaction in flight. Longer would save less
+ * and start to show. */
+#define XT_STORE_COMMIT_MS 100
 /* ...unless this share of the queue's bound is waiting: a group of that
  * size (8 MiB with the default queue, some 16,000 reports) gains nothing
  * from waiting longer, and it stays far from the bound where ingest stalls. */

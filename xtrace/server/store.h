@@ -1,6 +1,6 @@
 /* The SQLite store. One writer thread owns the only writing connection and
  * commits each group of queued batches in one transaction, at most one
- * every 50 ms unless much is waiting (store.c says why); readers (HTTP
+ * every 100 ms unless much is waiting (store.c says why); readers (HTTP
  * requests, export) open their own connections, which WAL lets run beside
  * the writer.
  *
@@ -32,7 +32,7 @@ typedef void (*xt__commit_fn)(void *arg, sqlite3 *db, const int64_t *tasks, size
 int xt__store_open(xt__store **out, const char *dir, xt__queue *q);
 void xt__store_on_commit(xt__store *s, xt__commit_fn fn, void *arg);
 /* The least time between the starts of two commits while little is queued
- * (default 50 ms); tests lengthen it to see the grouping. Before start. */
+ * (default 100 ms); tests lengthen it to see the grouping. Before start. */
 void xt__store_set_commit_interval(xt__store *s, int ms);
 /* Starts the writer thread; it runs until the queue is closed and drained. */
 int xt__store_start(xt__store *s);
