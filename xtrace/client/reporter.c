@@ -243,6 +243,9 @@ static void *reporter_main(void *arg) {
   (void)arg;
   xt__self.internal = true;
   xt_thread_set_name("xtrace-report");
+  /* The kernel's name too, so that top -H and ps -L tell the reporter from
+   * the application's threads, as they do gRPC's. */
+  pthread_setname_np(pthread_self(), "xtrace-report");
   xt__report_proc_init();
   if (!rep.buf) rep.buf = malloc(XT__SENDBUF_BYTES);
   rep.backoff_ms = BACKOFF_MIN_MS;
