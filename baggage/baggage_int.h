@@ -16,8 +16,6 @@
 
 /* Strict decimal in [1, BG_ID_MAX]: digits only, overflow rejected. */
 int bg__parse_dec_id(const char *s, size_t len, uint64_t *out);
-/* Writes the decimal form and a NUL; buf holds BG_DEC_BUFSZ. Returns length. */
-int bg__put_dec(uint64_t v, char *buf);
 
 /* Exactly n lower-case hex digits (n <= 16). */
 bool bg__parse_hex(const char *s, size_t n, uint64_t *out);

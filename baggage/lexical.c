@@ -28,7 +28,7 @@ int bg__parse_dec_id(const char *s, size_t len, uint64_t *out) {
 
 /* Two digits per division: IDs have 19 digits, and these encoders run on
  * the application's threads for every outgoing call. */
-int bg__put_dec(uint64_t v, char *buf) {
+int bg_dec_encode(uint64_t v, char buf[BG_DEC_BUFSZ]) {
   static const char pairs[] =
       "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
       "40414243444546474849505152535455565758596061626364656667686970717273747576777879"

@@ -12,8 +12,8 @@ int bg_xtrace_md_encode(const bg_context *ctx, char task[BG_DEC_BUFSZ], char eve
   task[0] = event[0] = '\0';
   uint64_t last = ctx->nparents ? ctx->parents[ctx->nparents - 1] : 0;
   if (!bg__id_valid(ctx->task_id) || (ctx->nparents && !bg__id_valid(last))) return -EINVAL;
-  int n = bg__put_dec(ctx->task_id, task);
-  if (ctx->nparents) bg__put_dec(last, event);
+  int n = bg_dec_encode(ctx->task_id, task);
+  if (ctx->nparents) bg_dec_encode(last, event);
   return n;
 }
 

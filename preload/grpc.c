@@ -25,6 +25,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <bsd/string.h>
+
 #include "grpc_shim.h"
 #include "label.h"
 
@@ -66,9 +68,7 @@ static void fetch_peer(grpc_call *call, char *out, size_t cap) {
   grpc_call_get_peer_fn gp = GREAL(grpc_call_get_peer);
   gpr_free_fn fr = GREAL(gpr_free);
   char *p = gp ? gp(call) : NULL;
-  xt__label l;
-  xt__label_init(&l, out, cap);
-  xt__label_str(&l, p ? p : "?");
+  strlcpy(out, p ? p : "?", cap);
   if (p && fr)
     fr(p);
 }

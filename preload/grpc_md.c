@@ -14,7 +14,6 @@
 #include <string.h>
 
 #include "grpc_shim.h"
-#include "label.h"
 
 #define KEY_TASK "xtrace_task_id"
 #define KEY_EVENT "xtrace_event_id"
@@ -96,10 +95,7 @@ int xt__gmd_build_trailing(xt__gmd_out *out, const grpc_metadata *md, size_t n,
   int rc = start_copy(out, md, n);
   if (rc < 0)
     return rc;
-  xt__label dec;
-  xt__label_init(&dec, ev, sizeof ev);
-  xt__label_u64(&dec, event_id);
-  add(out, n, KEY_EVENT, ev, dec.len);
+  add(out, n, KEY_EVENT, ev, (size_t)bg_dec_encode(event_id, ev));
   return 0;
 }
 

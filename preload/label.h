@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <baggage/baggage.h>
+
 typedef struct xt__label {
   char *buf;
   size_t cap; /* > 0: room for the NUL is kept */
@@ -46,16 +48,10 @@ static inline void xt__label_cat(xt__label *l, ...) {
   va_end(ap);
 }
 
-/* Decimal, digits written backwards into a scratch array: 20 digits hold
- * any uint64_t. */
+/* Decimal, by libbaggage's encoder: v at most BG_ID_MAX. */
 static inline void xt__label_u64(xt__label *l, uint64_t v) {
-  char tmp[20];
-  size_t n = sizeof tmp;
-  do {
-    tmp[--n] = (char)('0' + v % 10);
-    v /= 10;
-  } while (v);
-  xt__label_mem(l, tmp + n, sizeof tmp - n);
+  char dec[BG_DEC_BUFSZ];
+  xt__label_mem(l, dec, (size_t)bg_dec_encode(v, dec));
 }
 
 #endif

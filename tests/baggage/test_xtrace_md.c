@@ -68,6 +68,15 @@ static void test_xtrace_md_encodes_every_digit_count(void **state) {
   }
 }
 
+static void test_dec_encode_writes_zero_and_the_largest_id(void **state) {
+  (void)state;
+  char buf[BG_DEC_BUFSZ];
+  assert_int_equal(bg_dec_encode(0, buf), 1);
+  assert_string_equal(buf, "0");
+  assert_int_equal(bg_dec_encode(BG_ID_MAX, buf), 19);
+  assert_string_equal(buf, "9223372036854775807");
+}
+
 static void test_xtrace_md_encode_rejects_inactive_context(void **state) {
   (void)state;
   bg_context_clear(&ctx);
@@ -177,6 +186,7 @@ int main(void) {
       cmocka_unit_test(test_xtrace_md_without_parents_encodes_empty_event),
       cmocka_unit_test(test_xtrace_md_round_trips_largest_id),
       cmocka_unit_test(test_xtrace_md_encodes_every_digit_count),
+      cmocka_unit_test(test_dec_encode_writes_zero_and_the_largest_id),
       cmocka_unit_test(test_xtrace_md_encode_rejects_inactive_context),
       cmocka_unit_test(test_xtrace_md_encode_rejects_ids_above_63_bits),
       cmocka_unit_test(test_xtrace_md_decode_accepts_missing_event),

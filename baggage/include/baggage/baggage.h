@@ -70,6 +70,11 @@ const char *bg_strerror(int err);
  * first call on a thread: a per-thread generator seeded from arc4random. */
 uint64_t bg_id_fresh(void);
 
+/* The decimal form of v (at most BG_ID_MAX, 19 digits) and a NUL; returns
+ * its length. The codecs write IDs with it; anything else counted in 63
+ * bits (a latency in µs) may use it too. */
+int bg_dec_encode(uint64_t v, char out[BG_DEC_BUFSZ]);
+
 /* Makes every thread's generator reseed before its next ID. A forked child
  * calls it so that parent and child never produce the same sequence. */
 void bg_id_reseed_all(void);
