@@ -60,7 +60,7 @@ static void keep(listener *l, const uint8_t *msg, size_t len) {
   t->tid = r->thread_id;
   copy(t->host, sizeof t->host, r->host);
   copy(t->agent, sizeof t->agent, r->agent);
-  copy(t->label, sizeof t->label, r->label);
+  t->label = strdup(r->label ? r->label : "");
   copy(t->source, sizeof t->source, r->source);
   copy(t->thread_name, sizeof t->thread_name, r->threadname);
   copy(t->process_name, sizeof t->process_name, r->process_name);
@@ -152,7 +152,10 @@ void listener_stop(listener *l) {
   pthread_join(l->thread, NULL);
   close(l->fd);
   pthread_mutex_destroy(&l->lock);
-  for (size_t i = 0; i < l->count; i++) free(l->reports[i]);
+  for (size_t i = 0; i < l->count; i++) {
+    free(l->reports[i]->label);
+    free(l->reports[i]);
+  }
   free(l->reports);
   free(l);
 }

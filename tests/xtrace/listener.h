@@ -12,7 +12,8 @@ typedef struct test_report {
   size_t nparents;
   int64_t timestamp, hrt;
   int32_t pid, tid;
-  char host[64], agent[32], label[8192], source[160], thread_name[32], process_name[256];
+  char *label; /* the whole label, any length */
+  char host[64], agent[32], source[160], thread_name[32], process_name[256];
   size_t nkv, ntags;
   char key0[64], value0[64], tag0[32];
 } test_report;
