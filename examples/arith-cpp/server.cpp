@@ -45,14 +45,11 @@ class Hop {
     Log() << "passing to " << o_.next_server << '\n';
   }
 
-  // Logs the next server's answer and turns it into ours: its value, or its
-  // code with a message that says where it failed.
-  grpc::Status Relay(const grpc::Status& st, const main::Int& reply) const {
-    if (st.ok()) {
-      Log() << "next server " << o_.next_server << " returned " << reply.num()
-            << '\n';
-      return st;
-    }
+  // Turns the next server's answer into ours: its value, or its code with a
+  // message that says where it failed (logged; success is not, as in the
+  // reference example).
+  grpc::Status Relay(const grpc::Status& st) const {
+    if (st.ok()) return st;
     Log() << "next server " << o_.next_server << " failed: "
           << StatusName(st.error_code()) << ": " << st.error_message() << '\n';
     return grpc::Status(st.error_code(),
@@ -82,7 +79,7 @@ class SyncOperator final : public main::Operator::Service {
     hop_.Prepare(ctx.get());
     main::Int fwd;
     fwd.set_num(v);
-    return hop_.Relay(hop_.next()->PerformOp(ctx.get(), fwd, rep), *rep);
+    return hop_.Relay(hop_.next()->PerformOp(ctx.get(), fwd, rep));
   }
 
  private:
@@ -120,8 +117,8 @@ class CallbackOperator final : public main::Operator::CallbackService {
     const Hop* hop = &hop_;
     hop_.next()->async()->PerformOp(
         fwd->ctx.get(), &fwd->request, rep,
-        [hop, fwd, reactor, rep](grpc::Status s) {
-          grpc::Status out = hop->Relay(s, *rep);
+        [hop, fwd, reactor](grpc::Status s) {
+          grpc::Status out = hop->Relay(s);
           delete fwd;
           reactor->Finish(out);
         });

@@ -76,8 +76,6 @@ static void forward(struct worker *w, grpc_call *call, struct reply *rep)
 	arith_call(&w->srv->next, w->fwd_cq, call, o->deadline_ms, rep->value,
 		   &r);
 	if (r.status == GRPC_STATUS_OK) {
-		fprintf(stderr, "next server %s returned %" PRId64 "\n",
-			o->next_server, r.value);
 		rep->value = r.value;
 	} else {
 		fprintf(stderr, "next server %s failed: %s: %s\n",

@@ -87,6 +87,14 @@ expect_line() {
 	grep -qxF -- "$2" "$T/$1.err" || fail "$1: no stderr line '$2'"
 }
 
+# expect_lines NAME LINE... : NAME's stderr is exactly these lines, in order.
+expect_lines() {
+	local name=$1
+	shift
+	[ "$(cat "$T/$name.err")" = "$(printf '%s\n' "$@")" ] ||
+		fail "$name: stderr is not exactly: $(printf "'%s' " "$@")"
+}
+
 # wait_line NAME LINE : as expect_line, for a line a server writes after the
 # client has already returned (it may still be on its way).
 wait_line() {
@@ -117,12 +125,13 @@ chain() {
 	run client "$client" --in 3 --next-server ":$p1"
 	expect_rc client 0
 	expect_out client "Got value 30"
-	expect_line client "passing --in (3) to :$p1"
-	expect_line add "applying operation +7 to argument 3: 10"
-	expect_line add "passing to :$p2"
-	expect_line add "next server :$p2 returned 30"
-	expect_line mul "applying operation *3 to argument 10: 30"
-	expect_line mul "returning value 30"
 	stop_server add
 	interrupt mul
+	# The chain's lines and nothing else: these are what the reference
+	# example prints, and what a traced chain's events are made of.
+	expect_lines client "passing --in (3) to :$p1"
+	expect_lines add "listening on :$p1" "applying operation +7 to argument 3: 10" \
+		"passing to :$p2" "shutting down on SIGTERM"
+	expect_lines mul "listening on :$p2" "applying operation *3 to argument 10: 30" \
+		"returning value 30" "shutting down on SIGINT"
 }

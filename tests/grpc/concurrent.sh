@@ -10,9 +10,10 @@ p2=$PORT
 start_server add 1 "$ARITH" --add 7 --next-server ":$p2" --listen-addr :0
 "$ARITH" --in 1000 --threads 8 --count 100 --next-server ":$PORT" >"$T/client.out" 2>"$T/client.err" ||
   fail "client failed"
-# 7 events per call at the first server, 4 at the second, plus the process
+# 6 events per call at the first server (receive, its two lines, the
+# forward's call and done, the reply), 4 at the second, plus the process
 # start and "listening on" of each server.
-xt_wait_reports $((800 * 11 + 4)) 60 || fail "reports missing"
+xt_wait_reports $((800 * 10 + 4)) 60 || fail "reports missing"
 ids=$(xt_tasks_json "limit=1000" | jq -r '.[].id')
 [ "$(echo "$ids" | wc -l)" = 802 ] || fail "$(echo "$ids" | wc -l) tasks, want 800 calls + 2 servers"
 : >"$T/all.json"
