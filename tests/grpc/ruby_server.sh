@@ -78,6 +78,12 @@ for l in "${handler[@]}" "returning value 30"; do
     --arg l "$l" --arg first "$first" "$J" >/dev/null ||
     fail "'$l' does not descend from '$first'"
 done
+# The nested call's reply edge: the handler's line after its forward
+# descends from the last server's answer.
+jq -e "$JQ_DEFS"' . as $r | ($r | ancestors(label_id($ARGS.named.after)))
+    | index([$r | label_id("returning value 30")]) != null' \
+  --arg after "next server :$p2 returned 30" "$J" >/dev/null ||
+  fail "the Ruby handler's line after its forward does not descend from 'returning value 30'"
 # The reply edge: the client's answer descends from the Ruby server's reply.
 jq -e "$JQ_DEFS"' . as $r
     | ($r | map(select(.ProcessID == $ARGS.named.p and (.Label | startswith("grpc reply")))) | .[0].EventID) as $reply
