@@ -73,83 +73,12 @@ static void fetch_peer(grpc_call *call, char *out, size_t cap) {
     fr(p);
 }
 
-/* Adoption ----------------------------------------------------------------- */
-
-/* A thread that takes on a call's context keeps what it had before in
- * `base`, once: adopting again on top (a pooled thread that picks up the
- * next call before the previous one's status is sent) keeps the original
- * base, so the release always returns the thread to its own context. */
-static XT_TLS xt__gscope adopt;
-
-static void adopt_snap(grpc_call *call, const xt__gsnap *s) {
-  bg_context *ctx = xt_context();
-  if (!adopt.active) {
-    xt__gsnap_take(&adopt.base, ctx);
-    adopt.active = true;
-  }
-  adopt.call = call;
-  xt__gsnap_put(s, ctx);
-}
-
-static void release(void) {
-  if (!adopt.active)
-    return;
-  xt__gsnap_put(&adopt.base, xt_context());
-  xt__gsnap_free(&adopt.base);
-  adopt.active = false;
-  adopt.call = NULL;
-}
-
-/* A thread going back to its queue for more work is done with what it
- * dequeued last; a server call it still serves keeps its progress in the
- * call record, to be re-adopted by whichever thread sends its next batch. */
-static void release_before_wait(void) {
-  if (!adopt.active)
-    return;
-  if (adopt.call)
-    xt__gcall_set_ctx(adopt.call, xt_context(), false);
-  release();
-}
-
-/* A functor of a callback queue runs on whatever thread core completes the
- * operation on, possibly inside another adoption (an inline completion on
- * a handler's thread): the thread's adoption is set aside for the functor
- * and put back afterwards, so the two never mix. */
-void xt__grpc_scope_enter(xt__gscope *outer) {
-  memcpy(outer, &adopt, sizeof *outer);
-  adopt.active = false;
-  adopt.call = NULL;
-  adopt.base.items = NULL; /* owned by outer now */
-}
-
-void xt__grpc_scope_adopt(grpc_call *call, const xt__gsnap *s) {
-  xt__depth++;
-  adopt_snap(call, s);
-  xt__depth--;
-}
-
-void xt__grpc_scope_leave(xt__gscope *outer) {
-  xt__depth++;
-  release_before_wait();
-  xt__depth--;
-  memcpy(&adopt, outer, sizeof adopt);
-}
-
 /* Events ------------------------------------------------------------------- */
 
 static uint64_t record(const xt__label *label, const xt_kv *kv, size_t nkv, const void *caller) {
   xt_event_info ev = {.agent = "grpc", .label = label->buf, .label_len = label->len,
                       .caller = caller, .source = caller ? NULL : "grpc", .kv = kv, .nkv = nkv};
   return xt__emit(&ev);
-}
-
-/* Per-thread decoding space: a bg_context is too big for gRPC's stacks to
- * take lightly and too big to allocate per call. */
-static bg_context *scratch(void) {
-  static XT_TLS bg_context *s;
-  if (!s)
-    s = malloc(sizeof *s);
-  return s;
 }
 
 /* Server: a new call was dequeued ------------------------------------------- */
@@ -166,7 +95,7 @@ static void server_arrived(const xt__gtag *t, const void *caller) {
     return;
   xt__gsnap in = {0};
   const char *why = NULL;
-  bg_context *dec = scratch();
+  bg_context *dec = xt__gscratch();
   if (dec && xt__gmd_parse_request(t->md, dec, &why) == 1) {
     xt__gsnap_take(&in, dec);
   } else {
@@ -175,7 +104,7 @@ static void server_arrived(const xt__gtag *t, const void *caller) {
   }
   if (why)
     xt_count_parse_failure();
-  adopt_snap(call, &in);
+  xt__gadopt_snap(call, &in);
   xt__gsnap_free(&in);
 
   xt__gcall rec;
@@ -203,7 +132,7 @@ static void client_done(const xt__gtag *t, int success, const void *caller) {
   /* The completion may reach a thread that never saw the call (a callback
    * or a dispatcher thread): it continues the sender's context. */
   if (ctx->task_id != rec.ctx.task && rec.ctx.task)
-    adopt_snap(NULL, &rec.ctx);
+    xt__gadopt_snap(NULL, &rec.ctx);
   xt__gsnap_free(&rec.ctx);
   if (!ctx->task_id)
     return;
@@ -388,8 +317,8 @@ XT_HOOK grpc_event grpc_completion_queue_next(grpc_completion_queue *cq, gpr_tim
     grpc_event ev = {.type = GRPC_QUEUE_SHUTDOWN};
     return ev;
   }
-  if (adopt.active && xt__enter(XT_FAM_GRPC)) {
-    release_before_wait();
+  if (xt__gadopt_active() && xt__enter(XT_FAM_GRPC)) {
+    xt__gadopt_release_before_wait();
     xt__leave();
   }
   grpc_event ev = real(cq, deadline, reserved);
@@ -414,9 +343,9 @@ XT_HOOK grpc_event grpc_completion_queue_pluck(grpc_completion_queue *cq, void *
     grpc_event ev = {.type = GRPC_QUEUE_SHUTDOWN};
     return ev;
   }
-  if (adopt.active && xt__enter(XT_FAM_GRPC)) {
+  if (xt__gadopt_active() && xt__enter(XT_FAM_GRPC)) {
     if (xt__gtag_pending(cq, tag, XT_GTAG_NEW_CALL))
-      release();
+      xt__gadopt_release();
     xt__leave();
   }
   grpc_event ev = real(cq, tag, deadline, reserved);
@@ -515,7 +444,7 @@ static void client_batch(batch *b, const xt__gcall *rec) {
 static void server_batch(batch *b, const xt__gcall *rec) {
   bg_context *ctx = xt_context();
   if (!rec->status_sent && rec->ctx.task && ctx->task_id != rec->ctx.task)
-    adopt_snap(b->call, &rec->ctx);
+    xt__gadopt_snap(b->call, &rec->ctx);
   int si = find_op(b->ops, b->nops, GRPC_OP_SEND_STATUS_FROM_SERVER);
   if (si < 0 || !ctx->task_id)
     return;
@@ -569,7 +498,7 @@ XT_HOOK grpc_call_error grpc_call_start_batch(grpc_call *call, const grpc_op *op
     xt__gsnap_free(&rec.ctx);
     /* The call is answered: the thread goes back to what it was doing. */
     if (b.answered)
-      release();
+      xt__gadopt_release();
   }
   /* Outside the guard: on a callback queue the real call may run
    * application callbacks inline, and their logging must be seen. */

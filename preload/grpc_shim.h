@@ -187,17 +187,31 @@ int xt__gmd_parse_request(const grpc_metadata_array *md, bg_context *out, const 
 /* The trailing xtrace_event_id, or 0 (absent or malformed: *malformed set). */
 uint64_t xt__gmd_parse_trailing(const grpc_metadata_array *md, bool *malformed);
 
-/* Adoption and the recorded events (grpc.c) -------------------------------- */
+/* The recorded events (grpc.c) --------------------------------------------- */
 
 /* Called by the dequeuing side (next, pluck, the TLS cache flush) for a tag that completed: the thread adopts or joins. */
 void xt__grpc_completed(grpc_completion_queue *cq, void *tag, int success);
 
-/* A thread's adoption of a call's context (grpc.c). */
+/* Per-thread state (grpc_adopt.c) ------------------------------------------ */
+
+/* A thread's adoption of a call's context. */
 typedef struct xt__gscope {
   bool active;
   grpc_call *call; /* the server call adopted; NULL for a client completion */
   xt__gsnap base;  /* what the thread had before */
 } xt__gscope;
+
+/* The thread takes on s (for a server call, or NULL), keeping what it had
+ * before unless it already adopts something. */
+void xt__gadopt_snap(grpc_call *call, const xt__gsnap *s);
+bool xt__gadopt_active(void);
+/* Back to what the thread had before adopting. */
+void xt__gadopt_release(void);
+/* As release, for a thread going back to its queue: a server call it
+ * adopted keeps the thread's progress in its record first. */
+void xt__gadopt_release_before_wait(void);
+/* The thread's space to decode a request's context into, or NULL. */
+bg_context *xt__gscratch(void);
 
 /* Around a callback queue's functor: set the thread's adoption aside,
  * adopt s (for call, or NULL), and put everything back afterwards (a server
