@@ -10,6 +10,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -41,6 +43,9 @@ static struct {
   int fd;
   dev_t fd_dev; /* identity of our socket, to notice an application's */
   ino_t fd_ino; /* close() or dup2() over the descriptor */
+  int early_fd; /* opened on the first event's thread, still connecting */
+  dev_t early_dev;
+  ino_t early_ino;
   unsigned backoff_ms;
   int64_t next_connect_ns;
   uint8_t *buf;
@@ -48,7 +53,7 @@ static struct {
   uint64_t buf_ring_pos; /* ring position covered by what is in buf */
   uint64_t cursor;       /* next ring position to encode */
   uint64_t dropped_reported;
-} rep = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, .fd = -1};
+} rep = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, .fd = -1, .early_fd = -1};
 
 static int64_t clock_ns(clockid_t id) {
   struct timespec ts;
@@ -78,14 +83,42 @@ static int split_addr(const char *addr, char *host, size_t hcap, char *port, siz
   return 0;
 }
 
-static int connect_one(const struct addrinfo *ai) {
+/* The lowest descriptor our socket may take: near the top of what select()
+ * can see, far above the numbers programs count on. A shell closes 1 and
+ * dups 2 onto it for `>&2`, a daemon closes 0-2 and opens /dev/null three
+ * times; a socket of ours sitting on one of those numbers would take the
+ * application's output or make its dup2 fail. */
+static int high_fd_floor(void) {
+  struct rlimit rl;
+  rlim_t lim = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? rl.rlim_cur : 1024;
+  if (lim > FD_SETSIZE) lim = FD_SETSIZE;
+  return lim > 128 ? (int)lim - 64 : 10;
+}
+
+/* Moves fd up to the floor (keeping it where it is if that fails). */
+static int move_high(int fd) {
+  int high = fcntl(fd, F_DUPFD_CLOEXEC, high_fd_floor());
+  if (high < 0) return fd;
+  close(fd);
+  return high;
+}
+
+/* A non-blocking socket with its connection under way (or made). */
+static int connect_start(const struct addrinfo *ai) {
   int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
   if (fd < 0) return -errno;
+  fd = move_high(fd);
   if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) {
     int err = -errno;
     close(fd);
     return err;
   }
+  return fd;
+}
+
+/* Waits for connect_start's connection; returns fd, blocking with a send
+ * timeout, or a negative errno (fd closed). */
+static int connect_finish(int fd) {
   struct pollfd pfd = {.fd = fd, .events = POLLOUT};
   int soerr = 0;
   socklen_t elen = sizeof soerr;
@@ -106,13 +139,61 @@ static int connect_one(const struct addrinfo *ai) {
   return fd;
 }
 
+static int connect_one(const struct addrinfo *ai) {
+  int fd = connect_start(ai);
+  return fd < 0 ? fd : connect_finish(fd);
+}
+
+static bool same_file(int fd, dev_t dev, ino_t ino) {
+  struct stat st;
+  return fstat(fd, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
+}
+
+/* The socket the first event's thread opened, if the application has not
+ * closed it (or put something else on its number) meanwhile. */
+static int take_early(void) {
+  int fd = rep.early_fd;
+  rep.early_fd = -1;
+  if (fd < 0) return -ENOTCONN;
+  if (!same_file(fd, rep.early_dev, rep.early_ino)) return -EBADF; /* not ours to close */
+  return connect_finish(fd);
+}
+
+/* Runs on the thread of the process's first event, before the reporter
+ * exists: there, opening the socket cannot race the application's own
+ * descriptor juggling (the shell's `>&2` above, or a daemon's), as it
+ * would on the reporter thread while the program starts. Only a numeric
+ * address: a name lookup may block, and blocking is the reporter's job. */
+static void open_early(void) {
+  char host[256], port[16];
+  if (split_addr(xt__g.cfg.server, host, sizeof host, port, sizeof port) != 0) return;
+  struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV};
+  struct addrinfo *res = NULL;
+  if (getaddrinfo(host, port, &hints, &res) != 0) return;
+  int fd = connect_start(res);
+  freeaddrinfo(res);
+  struct stat st;
+  if (fd < 0) return;
+  if (fstat(fd, &st) != 0) {
+    close(fd);
+    return;
+  }
+  rep.early_fd = fd;
+  rep.early_dev = st.st_dev;
+  rep.early_ino = st.st_ino;
+}
+
 static void try_connect(void) {
   int64_t now = clock_ns(CLOCK_MONOTONIC);
   if (now < rep.next_connect_ns) return;
-  char host[256], port[16];
-  int fd = split_addr(xt__g.cfg.server, host, sizeof host, port, sizeof port);
-  struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV}, *res = NULL;
-  if (fd == 0) fd = getaddrinfo(host, port, &hints, &res) == 0 ? -EHOSTUNREACH : -ENOENT;
+  int fd = take_early();
+  struct addrinfo *res = NULL;
+  if (fd == -ENOTCONN || fd == -EBADF) { /* none opened early, or no longer ours */
+    char host[256], port[16];
+    fd = split_addr(xt__g.cfg.server, host, sizeof host, port, sizeof port);
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
+    if (fd == 0) fd = getaddrinfo(host, port, &hints, &res) == 0 ? -EHOSTUNREACH : -ENOENT;
+  }
   for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) fd = connect_one(ai);
   if (res) freeaddrinfo(res);
   struct stat st;
@@ -273,6 +354,9 @@ void xt__reporter_start(void) {
   pthread_attr_init(&attr);
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
   pthread_attr_setstacksize(&attr, 256u << 10);
+  int saved_errno = errno;
+  open_early();
+  errno = saved_errno;
   /* The reporter takes no signals: they belong to the application's threads.
    * It inherits the mask, so block everything around the creation. Marking
    * the creator internal makes the preload's pthread_create hook pass the
@@ -331,6 +415,8 @@ void xt__reporter_fork_child(void) {
   pthread_cond_init(&rep.wake, NULL);
   if (rep.fd >= 0) close(rep.fd);
   rep.fd = -1;
+  if (rep.early_fd >= 0) close(rep.early_fd);
+  rep.early_fd = -1;
   rep.buf_len = 0;
   rep.cursor = 0;
   rep.buf_ring_pos = 0;
