@@ -9,9 +9,9 @@ pl_start_server
 traced sh -c '
   exec 0<&-
   echo closed-stdin >&2
-  for _ in $(seq 100); do
+  for _ in $(seq 300); do
     ls -l /proc/$$/fd | grep -q "socket:" && break
-    sleep 0.05
+    sleep 0.1
   done
   ls -l /proc/$$/fd
 ' >"$PL_TMP/out" 2>"$PL_TMP/err" || fail "the shell failed: $(cat "$PL_TMP/err")"
