@@ -34,18 +34,23 @@
 #define CONNECT_TIMEOUT_MS 1000
 #define SEND_TIMEOUT_S 1
 
+/* A socket of ours and its identity, to notice an application's close() or
+ * dup2() over the descriptor: a number that now names another file is no
+ * longer ours to use or close. */
+typedef struct sock_ref {
+  int fd;
+  dev_t dev;
+  ino_t ino;
+} sock_ref;
+
 static struct {
   pthread_mutex_t lock; /* only for the sleep/wake condition */
   pthread_cond_t wake;
   _Atomic bool stop;
   _Atomic bool stopped;
   _Atomic bool urgent;
-  int fd;
-  dev_t fd_dev; /* identity of our socket, to notice an application's */
-  ino_t fd_ino; /* close() or dup2() over the descriptor */
-  int early_fd; /* opened on the first event's thread, still connecting */
-  dev_t early_dev;
-  ino_t early_ino;
+  sock_ref link;  /* the connection */
+  sock_ref early; /* opened on the first event's thread, still connecting */
   unsigned backoff_ms;
   int64_t next_connect_ns;
   uint8_t *buf;
@@ -53,7 +58,7 @@ static struct {
   uint64_t buf_ring_pos; /* ring position covered by what is in buf */
   uint64_t cursor;       /* next ring position to encode */
   uint64_t dropped_reported;
-} rep = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, .fd = -1, .early_fd = -1};
+} rep = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, .link.fd = -1, .early.fd = -1};
 
 static int64_t clock_ns(clockid_t id) {
   struct timespec ts;
@@ -61,10 +66,29 @@ static int64_t clock_ns(clockid_t id) {
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static void disconnect(void) {
-  if (rep.fd >= 0) close(rep.fd);
-  rep.fd = -1;
+/* Takes fd into r with its identity; closes it (and returns false) if it
+ * has none. */
+static bool sock_hold(sock_ref *r, int fd) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    close(fd);
+    return false;
+  }
+  *r = (sock_ref){fd, st.st_dev, st.st_ino};
+  return true;
 }
+
+static bool sock_is_ours(const sock_ref *r) {
+  struct stat st;
+  return r->fd >= 0 && fstat(r->fd, &st) == 0 && st.st_dev == r->dev && st.st_ino == r->ino;
+}
+
+static void sock_close(sock_ref *r) {
+  if (r->fd >= 0) close(r->fd);
+  r->fd = -1;
+}
+
+static void disconnect(void) { sock_close(&rep.link); }
 
 /* "host:port" or "[v6addr]:port". */
 static int split_addr(const char *addr, char *host, size_t hcap, char *port, size_t pcap) {
@@ -144,19 +168,24 @@ static int connect_one(const struct addrinfo *ai) {
   return fd < 0 ? fd : connect_finish(fd);
 }
 
-static bool same_file(int fd, dev_t dev, ino_t ino) {
-  struct stat st;
-  return fstat(fd, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
+/* The collector's addresses; flags add to AI_NUMERICSERV. */
+static int resolve(int flags, struct addrinfo **res) {
+  char host[256], port[16];
+  *res = NULL;
+  int err = split_addr(xt__g.cfg.server, host, sizeof host, port, sizeof port);
+  if (err) return err;
+  struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV | flags};
+  return getaddrinfo(host, port, &hints, res) == 0 ? 0 : -ENOENT;
 }
 
-/* The socket the first event's thread opened, if the application has not
- * closed it (or put something else on its number) meanwhile. */
+/* The socket the first event's thread opened, connected, if the application
+ * has not closed it (or put something else on its number) meanwhile:
+ * -ENOTCONN when there is none to take. */
 static int take_early(void) {
-  int fd = rep.early_fd;
-  rep.early_fd = -1;
-  if (fd < 0) return -ENOTCONN;
-  if (!same_file(fd, rep.early_dev, rep.early_ino)) return -EBADF; /* not ours to close */
-  return connect_finish(fd);
+  sock_ref early = rep.early;
+  rep.early.fd = -1;
+  if (!sock_is_ours(&early)) return -ENOTCONN; /* none, or not ours to close */
+  return connect_finish(early.fd);
 }
 
 /* Runs on the thread of the process's first event, before the reporter
@@ -165,22 +194,11 @@ static int take_early(void) {
  * would on the reporter thread while the program starts. Only a numeric
  * address: a name lookup may block, and blocking is the reporter's job. */
 static void open_early(void) {
-  char host[256], port[16];
-  if (split_addr(xt__g.cfg.server, host, sizeof host, port, sizeof port) != 0) return;
-  struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV};
-  struct addrinfo *res = NULL;
-  if (getaddrinfo(host, port, &hints, &res) != 0) return;
+  struct addrinfo *res;
+  if (resolve(AI_NUMERICHOST, &res) != 0) return;
   int fd = connect_start(res);
   freeaddrinfo(res);
-  struct stat st;
-  if (fd < 0) return;
-  if (fstat(fd, &st) != 0) {
-    close(fd);
-    return;
-  }
-  rep.early_fd = fd;
-  rep.early_dev = st.st_dev;
-  rep.early_ino = st.st_ino;
+  if (fd >= 0) sock_hold(&rep.early, fd);
 }
 
 static void try_connect(void) {
@@ -188,26 +206,17 @@ static void try_connect(void) {
   if (now < rep.next_connect_ns) return;
   int fd = take_early();
   struct addrinfo *res = NULL;
-  if (fd == -ENOTCONN || fd == -EBADF) { /* none opened early, or no longer ours */
-    char host[256], port[16];
-    fd = split_addr(xt__g.cfg.server, host, sizeof host, port, sizeof port);
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
-    if (fd == 0) fd = getaddrinfo(host, port, &hints, &res) == 0 ? -EHOSTUNREACH : -ENOENT;
-  }
+  if (fd == -ENOTCONN && (fd = resolve(0, &res)) == 0) fd = -EHOSTUNREACH;
   for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) fd = connect_one(ai);
   if (res) freeaddrinfo(res);
-  struct stat st;
-  if (fd >= 0 && fstat(fd, &st) == 0) {
-    rep.fd = fd;
-    rep.fd_dev = st.st_dev;
-    rep.fd_ino = st.st_ino;
+  if (fd >= 0 && sock_hold(&rep.link, fd)) {
     rep.backoff_ms = BACKOFF_MIN_MS;
     atomic_store(&xt__g.link_down, false);
     atomic_fetch_add(&xt__g.connects, 1);
     xt__debugf("connected to %s", xt__g.cfg.server);
     return;
   }
-  if (fd >= 0) close(fd);
+  if (fd >= 0) fd = -EBADF; /* sock_hold closed it */
   if (!atomic_load(&xt__g.link_down)) xt__debugf("collector %s unreachable: %s", xt__g.cfg.server, strerror(-fd));
   atomic_store(&xt__g.link_down, true);
   rep.next_connect_ns = now + (int64_t)rep.backoff_ms * 1000000;
@@ -218,13 +227,12 @@ static void try_connect(void) {
  * A changed inode means the application closed our descriptor and reused the
  * number: forget it without closing, it is no longer ours. */
 static bool link_alive(void) {
-  struct stat st;
-  if (fstat(rep.fd, &st) != 0 || st.st_dev != rep.fd_dev || st.st_ino != rep.fd_ino) {
-    rep.fd = -1;
+  if (!sock_is_ours(&rep.link)) {
+    rep.link.fd = -1;
     return false;
   }
   char c;
-  ssize_t r = recv(rep.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+  ssize_t r = recv(rep.link.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
   if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
     disconnect();
     return false;
@@ -238,7 +246,7 @@ static bool link_alive(void) {
 static bool send_buf(void) {
   size_t off = 0;
   while (off < rep.buf_len) {
-    ssize_t w = send(rep.fd, rep.buf + off, rep.buf_len - off, MSG_NOSIGNAL);
+    ssize_t w = send(rep.link.fd, rep.buf + off, rep.buf_len - off, MSG_NOSIGNAL);
     if (w > 0) {
       off += (size_t)w;
       continue;
@@ -298,8 +306,8 @@ static size_t fill_buf(int64_t wall_offset_ns) {
 
 /* One round of work; returns how many records it took from the ring. */
 static size_t pump(void) {
-  if (rep.fd < 0) try_connect();
-  if (rep.fd < 0 || !link_alive()) return 0;
+  if (rep.link.fd < 0) try_connect();
+  if (rep.link.fd < 0 || !link_alive()) return 0;
   if (rep.buf_len && !send_buf()) return 0;
   int64_t wall_offset_ns = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
   size_t taken = fill_buf(wall_offset_ns);
@@ -339,7 +347,7 @@ static void *reporter_main(void *arg) {
     /* Producers never wake us (that would be a syscall on their path), so
      * poll, backing off while idle. */
     if (taken) idle_ms = TRICKLE_MS;
-    sleep_ms(rep.fd < 0 ? BACKOFF_MIN_MS : idle_ms);
+    sleep_ms(rep.link.fd < 0 ? BACKOFF_MIN_MS : idle_ms);
     if (!taken && idle_ms < IDLE_MAX_MS) idle_ms *= 2;
   }
   disconnect();
@@ -413,10 +421,8 @@ void xt__reporter_fork_child(void) {
    * the parent keeps its own. Unsent frames belong to the parent. */
   pthread_mutex_init(&rep.lock, NULL);
   pthread_cond_init(&rep.wake, NULL);
-  if (rep.fd >= 0) close(rep.fd);
-  rep.fd = -1;
-  if (rep.early_fd >= 0) close(rep.early_fd);
-  rep.early_fd = -1;
+  sock_close(&rep.link);
+  sock_close(&rep.early);
   rep.buf_len = 0;
   rep.cursor = 0;
   rep.buf_ring_pos = 0;
