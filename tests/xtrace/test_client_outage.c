@@ -95,6 +95,10 @@ static void test_absent_collector_drops_counts_then_delivers(void **state) {
   char want[32];
   snprintf(want, sizeof want, "%llu", (unsigned long long)st.dropped);
   assert_string_equal(d->value0, want);
+  /* It names its process, as every report does. */
+  assert_int_equal(d->pid, getpid());
+  assert_non_null(strstr(d->process_name, "test_client_outage"));
+  assert_true(d->host[0] != '\0');
   listener_stop(l);
 }
 

@@ -30,13 +30,6 @@ static struct {
 
 const char *xt_hostname(void) { return proc.host; }
 
-static void common_fields(Pubsub__XTraceReportv4 *r) {
-  r->host = proc.host;
-  r->has_process_id = 1;
-  r->process_id = proc.pid;
-  r->process_name = proc.cmdline;
-}
-
 static size_t read_file(const char *path, char *buf, size_t cap) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return 0;
@@ -60,7 +53,10 @@ void xt__report_proc_init(void) {
     if (proc.cmdline[i] == '\0') proc.cmdline[i] = ' ';
   proc.cmdline[n] = '\0';
   Pubsub__XTraceReportv4 r = PUBSUB__XTRACE_REPORTV4__INIT;
-  common_fields(&r);
+  r.host = proc.host;
+  r.has_process_id = 1;
+  r.process_id = proc.pid;
+  r.process_name = proc.cmdline;
   /* Fits: each string is bounded by its array, plus a few bytes of tags,
    * lengths and the pid. */
   proc.packed_len = pubsub__xtrace_reportv4__pack(&r, proc.packed);
@@ -167,24 +163,19 @@ static char *take_counted(reader *rd) {
   return take(rd, n);
 }
 
-/* Packs the report and appends the process's own fields. The exact size is
- * only computed near the end of the buffer: elsewhere the bound shows it
- * fits, and protobuf-c's sizing pass costs a third of the encoding. */
-static size_t frame_event(const Pubsub__XTraceReportv4 *r, size_t bound, uint8_t *out, size_t cap) {
+/* Packs the report and appends the process's own fields. bound is an upper
+ * bound on the report's packed size, or SIZE_MAX when none is known. The
+ * exact size is only computed when the bound does not show the report fits:
+ * near the end of the buffer, since protobuf-c's sizing pass costs a third of
+ * the encoding. */
+static size_t frame(const Pubsub__XTraceReportv4 *r, size_t bound, uint8_t *out, size_t cap) {
   size_t fixed = XT_FRAME_HEADER_LEN + proc.packed_len;
-  if (bound + fixed > cap && pubsub__xtrace_reportv4__get_packed_size(r) + fixed > cap) return 0;
+  if (fixed > cap) return 0;
+  if (bound > cap - fixed && pubsub__xtrace_reportv4__get_packed_size(r) > cap - fixed) return 0;
   size_t len = pubsub__xtrace_reportv4__pack(r, out + XT_FRAME_HEADER_LEN);
   memcpy(out + XT_FRAME_HEADER_LEN + len, proc.packed, proc.packed_len);
   xt_frame_header(out, (uint32_t)(len + proc.packed_len));
   return len + fixed;
-}
-
-static size_t frame(const Pubsub__XTraceReportv4 *r, uint8_t *out, size_t cap) {
-  size_t len = pubsub__xtrace_reportv4__get_packed_size(r);
-  if (len + XT_FRAME_HEADER_LEN > cap) return 0;
-  xt_frame_header(out, (uint32_t)len);
-  pubsub__xtrace_reportv4__pack(r, out + XT_FRAME_HEADER_LEN);
-  return len + XT_FRAME_HEADER_LEN;
 }
 
 size_t xt__report_encode(const xt__rec *rec, uint32_t len, int64_t wall_offset_ns, uint8_t *out,
@@ -233,7 +224,7 @@ size_t xt__report_encode(const xt__rec *rec, uint32_t len, int64_t wall_offset_n
   r.value = values;
   r.n_tags = rec->ntags;
   r.tags = tags;
-  return frame_event(&r, rd.bound, out, cap);
+  return frame(&r, rd.bound, out, cap);
 }
 
 size_t xt__report_encode_dropped(uint64_t task_id, uint64_t count, uint8_t *out, size_t cap) {
@@ -249,7 +240,6 @@ size_t xt__report_encode_dropped(uint64_t task_id, uint64_t count, uint8_t *out,
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   r.timestamp = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-  common_fields(&r);
   r.agent = "xtrace";
   r.label = label;
   r.n_key = r.n_value = 1;
@@ -257,5 +247,5 @@ size_t xt__report_encode_dropped(uint64_t task_id, uint64_t count, uint8_t *out,
   r.value = &val;
   r.n_tags = 1;
   r.tags = &tag;
-  return frame(&r, out, cap);
+  return frame(&r, SIZE_MAX, out, cap);
 }
