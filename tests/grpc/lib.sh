@@ -33,6 +33,9 @@ traced() { env LD_PRELOAD="$XT_PRELOAD_LIB" "$@"; }
 start_server() {
   local name=$1 pre=$2
   shift 2
+  # Created here: the background job's redirection may not have run yet
+  # when the loop below first reads the file.
+  : >"$T/$name.err"
   if [ "$pre" = 1 ]; then
     env LD_PRELOAD="$XT_PRELOAD_LIB" "$@" >"$T/$name.out" 2>"$T/$name.err" &
   else
