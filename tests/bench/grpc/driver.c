@@ -7,11 +7,12 @@
  *   driver HOST:PORT
  *
  * Each line "N" on stdin makes N calls in a row on one channel, exactly as
- * `arith --in 1 --next-server ADDR` makes each of its calls (the same log
- * line on stderr, then arith_call), and answers on stdout with
- * "burst N BUSY_US P50_US". The line "end", or the end of input, makes it
- * print "total CALLS BUSY_US P50_US P99_US" over all bursts and exit; it
- * exits 1 if any call failed.
+ * `arith --in 1 --next-server ADDR --count N` makes each of its calls (the
+ * same line on stderr, arith_call, the same line on stdout), and answers on
+ * descriptor 3 with "burst N BUSY_US P50_US". The line "end", or the end of
+ * input, makes it answer "total CALLS BUSY_US P50_US P99_US" over all bursts
+ * and exit; it exits 1 if any call failed. The answers have a descriptor of
+ * their own because stdout is one of the traced program's log streams.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -60,8 +61,8 @@ static int reserve(samples *s, size_t more) {
 
 /* One burst of n calls; their latencies are appended to all, the time they
  * took added to busy_us. */
-static int burst(struct arith_peer *peer, grpc_completion_queue *cq, const char *target, size_t n,
-                 samples *all, int64_t *busy_us) {
+static int burst(FILE *answers, struct arith_peer *peer, grpc_completion_queue *cq,
+                 const char *target, size_t n, samples *all, int64_t *busy_us) {
   if (reserve(all, n) < 0)
     return -1;
   int64_t *lat = all->us + all->n, start = now_us();
@@ -75,6 +76,8 @@ static int burst(struct arith_peer *peer, grpc_completion_queue *cq, const char 
     if (failed)
       fprintf(stderr, "driver: call failed: %s: %s\n", arith_status_name(r.status),
               r.details ? r.details : "");
+    else
+      printf("Got value %" PRId64 " for --in 1\n", r.value);
     arith_result_free(&r);
     if (failed)
       return -1;
@@ -84,12 +87,12 @@ static int burst(struct arith_peer *peer, grpc_completion_queue *cq, const char 
   all->n += n;
   /* The burst's own p50 sorts its samples in place; the pooled percentiles
    * at the end sort everything anyway. */
-  printf("burst %zu %" PRId64 " %" PRId64 "\n", n, busy, percentile(lat, n, 50));
-  fflush(stdout);
+  fprintf(answers, "burst %zu %" PRId64 " %" PRId64 "\n", n, busy, percentile(lat, n, 50));
+  fflush(answers);
   return 0;
 }
 
-static int run(const char *target) {
+static int run(FILE *answers, const char *target) {
   struct arith_peer peer;
   if (arith_peer_open(&peer, target) < 0)
     return 1;
@@ -106,13 +109,13 @@ static int run(const char *target) {
       rc = 1;
       break;
     }
-    if (burst(&peer, cq, target, n, &all, &busy) < 0) {
+    if (burst(answers, &peer, cq, target, n, &all, &busy) < 0) {
       rc = 1;
       break;
     }
   }
   if (all.n)
-    printf("total %zu %" PRId64 " %" PRId64 " %" PRId64 "\n", all.n, busy,
+    fprintf(answers, "total %zu %" PRId64 " %" PRId64 " %" PRId64 "\n", all.n, busy,
            percentile(all.us, all.n, 50), percentile(all.us, all.n, 99));
   free(all.us);
   grpc_completion_queue_shutdown(cq);
@@ -124,11 +127,18 @@ static int run(const char *target) {
 
 int main(int argc, char **argv) {
   if (argc != 2) {
-    fprintf(stderr, "usage: driver HOST:PORT  (then one number of calls per line on stdin)\n");
+    fprintf(stderr, "usage: driver HOST:PORT 3>ANSWERS  (one number of calls per line on stdin)\n");
+    return 2;
+  }
+  FILE *answers = fdopen(3, "w");
+  if (!answers) {
+    fprintf(stderr, "driver: descriptor 3 is not open for the answers\n");
     return 2;
   }
   grpc_init();
-  int rc = run(argv[1]);
+  int rc = run(answers, argv[1]);
+  fclose(answers);
+  fflush(stdout);
   grpc_shutdown_blocking();
   return rc;
 }
