@@ -7,6 +7,8 @@
 # parallel. ARITH and ARITH_CPP name the binaries (set by ctest).
 set -u
 
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/port.sh"
+
 : "${ARITH:?path of the arith binary}"
 : "${ARITH_CPP:?path of the arith-cpp binary}"
 
@@ -39,21 +41,11 @@ fail() {
 start_server() {
 	local name=$1 bin=$2
 	shift 2
-	# Emptied here, not by the redirection below: that one runs in the
-	# background child, and until it has, the loop could read the port of
-	# an earlier server of the same name.
-	: >"$T/$name.err"
+	: >"$T/$name.err" # before the job: see xt_wait_port
 	"$bin" "$@" --listen-addr :0 >"$T/$name.out" 2>"$T/$name.err" &
 	PID[$name]=$!
 	PIDS+=($!)
-	PORT=
-	for _ in $(seq 200); do
-		PORT=$(sed -n 's/^listening on :\([0-9][0-9]*\)$/\1/p' "$T/$name.err")
-		[ -n "$PORT" ] && return 0
-		kill -0 "${PID[$name]}" 2>/dev/null || fail "$name exited before listening"
-		sleep 0.05
-	done
-	fail "$name did not report its port"
+	xt_wait_port "$T/$name.err" "${PID[$name]}" || fail "$name $PORT_ERR"
 }
 
 # stop_server NAME : SIGTERM, and the shutdown must be clean (exit 0).

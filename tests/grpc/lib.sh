@@ -2,6 +2,7 @@
 # ephemeral ports, and jq queries over a task's reports.
 set -euo pipefail
 . "$XT_TOP/tests/lib/xtserver.sh"
+. "$XT_TOP/tests/lib/port.sh"
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/xtgrpc.XXXXXX")
 PIDS=()
@@ -33,24 +34,14 @@ traced() { env LD_PRELOAD="$XT_PRELOAD_LIB" "$@"; }
 start_server() {
   local name=$1 pre=$2
   shift 2
-  # Created here: the background job's redirection may not have run yet
-  # when the loop below first reads the file.
-  : >"$T/$name.err"
+  : >"$T/$name.err" # before the job: see xt_wait_port
   if [ "$pre" = 1 ]; then
     env LD_PRELOAD="$XT_PRELOAD_LIB" "$@" >"$T/$name.out" 2>"$T/$name.err" &
   else
     "$@" >"$T/$name.out" 2>"$T/$name.err" &
   fi
-  local pid=$!
-  PIDS+=($pid)
-  PORT=
-  for _ in $(seq 200); do
-    PORT=$(sed -n 's/^listening on :\([0-9][0-9]*\)$/\1/p' "$T/$name.err")
-    [ -n "$PORT" ] && return 0
-    kill -0 "$pid" 2>/dev/null || fail "$name exited before listening"
-    sleep 0.05
-  done
-  fail "$name did not report its port"
+  PIDS+=($!)
+  xt_wait_port "$T/$name.err" "$!" || fail "$name $PORT_ERR"
 }
 
 # The one task whose reports include a report with this exact label.
