@@ -48,23 +48,18 @@ start_server() {
 	xt_wait_port "$T/$name.err" "${PID[$name]}" || fail "$name $PORT_ERR"
 }
 
-# stop_server NAME : SIGTERM, and the shutdown must be clean (exit 0).
+# stop_server NAME [SIGNAL] : SIGTERM (or SIGNAL), and the shutdown must be
+# clean (exit 0) and say which signal it was.
 stop_server() {
-	local name=$1 rc=0
-	kill -TERM "${PID[$name]}"
+	local name=$1 sig=${2:-TERM} rc=0
+	kill -"$sig" "${PID[$name]}"
 	wait "${PID[$name]}" || rc=$?
-	[ "$rc" -eq 0 ] || fail "$name exited with $rc after SIGTERM"
-	expect_line "$name" "shutting down on SIGTERM"
+	[ "$rc" -eq 0 ] || fail "$name exited with $rc after SIG$sig"
+	expect_line "$name" "shutting down on SIG$sig"
 }
 
 # interrupt NAME : as stop_server, with SIGINT (Ctrl-C).
-interrupt() {
-	local name=$1 rc=0
-	kill -INT "${PID[$name]}"
-	wait "${PID[$name]}" || rc=$?
-	[ "$rc" -eq 0 ] || fail "$name exited with $rc after SIGINT"
-	expect_line "$name" "shutting down on SIGINT"
-}
+interrupt() { stop_server "$1" INT; }
 
 # run NAME BINARY ARGS... : a foreground client; RC, $T/NAME.out/.err.
 run() {
