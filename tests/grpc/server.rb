@@ -8,8 +8,8 @@
 # PORT 0 lets the kernel pick one; either way the bound port is reported as
 # "listening on :PORT" on stderr. The handler logs as arith's does
 # (examples/README.md): "applying operation +7 to argument 3: 10", then
-# "returning value 10", or "passing to :PORT" when it forwards, with a Ruby
-# stub, from inside the handler. After a forward it also logs "next server
+# "returning value 10", or "passing to :PORT" when it forwards, through a
+# gRPC client from inside the handler. After a forward it also logs "next server
 # :PORT returned 30", which arith does not: that line is the handler's event
 # after the nested call, and shows the handler continues from the reply.
 # SIGTERM or SIGINT stops it after the calls in progress.
