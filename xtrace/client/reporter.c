@@ -83,8 +83,12 @@ static bool sock_is_ours(const sock_ref *r) {
   return r->fd >= 0 && fstat(r->fd, &st) == 0 && st.st_dev == r->dev && st.st_ino == r->ino;
 }
 
+/* Closes the socket if the number still names it; either way it is
+ * forgotten. Checked here, not by each caller: a fork child closing the
+ * parent's copy, or a disconnect after the application put a file of its
+ * own on the number, must not close the application's file. */
 static void sock_close(sock_ref *r) {
-  if (r->fd >= 0) close(r->fd);
+  if (sock_is_ours(r)) close(r->fd);
   r->fd = -1;
 }
 
