@@ -1,10 +1,39 @@
 #!/usr/bin/env bash
 # XTRACE_DISABLE=1: nothing reaches the collector, output unchanged.
+# A traced run before the disabled one proves the collector is listening; a
+# traced run after it is the marker: once the marker's exit is stored, what a
+# disabled run had sent on its own way out (it exited before the marker
+# started) would be stored too, so its absence then means nothing was sent.
 . "$(dirname "$0")/lib.sh"
 pl_start_server
-"$XT_PROGS/tree" 2>"$PL_TMP/err0"
-XTRACE_DISABLE=1 traced "$XT_PROGS/tree" 2>"$PL_TMP/err1"
+tree=$XT_PROGS/tree
+
+# The task titled with this command line, once its exit is stored.
+wait_exited() {
+  local id=
+  for _ in $(seq 100); do
+    id=$(xt_tasks_json "q=$2" | jq -r --arg s "$1 $2" \
+      '[.[] | select(.title | endswith($s))] | .[0].id // empty')
+    [ -n "$id" ] && wait_reports_match "$id" 'any(.[]; .Label | startswith("exit "))' 1 &&
+      { echo "$id"; return 0; }
+    sleep 0.2
+  done
+  fail "the traced run '$2' was not stored whole: $(xt_tasks_json)"
+}
+"$tree" disabled 2>"$PL_TMP/err0"
+
+traced "$tree" before 2>/dev/null
+before=$(wait_exited "$tree" before)
+
+XTRACE_DISABLE=1 traced "$tree" disabled 2>"$PL_TMP/err1"
 [ "$(sort "$PL_TMP/err0")" = "$(sort "$PL_TMP/err1")" ] || fail "output differs"
-traced "$XT_PROGS/exitcode" >/dev/null 2>&1 || true # a traced run proves the collector works
-xt_wait_reports 4
-[ "$(task_count)" = 1 ] || fail "the disabled run reported: $(xt_tasks_json)"
+
+traced "$tree" after 2>/dev/null
+after=$(wait_exited "$tree" after)
+
+titles=$(xt_tasks_json "limit=1000" | jq -r '[.[].title] | sort | join("\n")')
+[ "$titles" = "$(printf '%s\n' "$tree after" "$tree before" | sort)" ] ||
+  fail "the disabled run reported; tasks: $titles"
+n=$(xt_stats_json | jq '.stored')
+want=$(( $(reports "$before" | jq length) + $(reports "$after" | jq length) ))
+[ "$n" = "$want" ] || fail "$n reports stored, the two traced runs made $want"
