@@ -1,14 +1,34 @@
 #!/usr/bin/env bash
-# The library exports exactly the functions exports.map lists (the gRPC
-# patterns aside, which only match what preload/grpc*.c* defines).
+# The library exports exactly the functions exports.map lists. Its gRPC
+# patterns (grpc_*, _ZN9grpc_core6Server*) would let any helper so named
+# through, so the gRPC exports are checked against what preload/grpc*.c*
+# define as hooks: each one exported, nothing else.
 set -euo pipefail
 map=$XT_TOP/preload/exports.map
+exported=$(nm -D --defined-only "$XT_PRELOAD_LIB" | awk '{print $3}' | sed 's/@.*//' | sort -u)
+grpc_pattern='^(grpc_|_ZN9grpc_core6Server)'
+status=0
+compare() { # what, want, got
+  if [ "$2" != "$3" ]; then
+    diff <(echo "$2") <(echo "$3") >&2 || true
+    echo "FAIL: exported $1 differ from $4" >&2
+    status=1
+  fi
+}
+
 want=$(sed -e 's#/\*.*\*/##' -e '/\/\*/,/\*\//d' "$map" | tr ' ;{}' '\n\n\n\n' \
   | grep -E '^[A-Za-z_][A-Za-z0-9_]*$' | grep -vE '^(global|local)$' | sort -u)
-got=$(nm -D --defined-only "$XT_PRELOAD_LIB" | awk '{print $3}' | sed 's/@.*//' \
-  | grep -vE '^(grpc_|_ZN9grpc_core6Server)' | sort -u)
-if [ "$want" != "$got" ]; then
-  diff <(echo "$want") <(echo "$got") >&2 || true
-  echo "FAIL: exported symbols differ from exports.map" >&2
-  exit 1
-fi
+got=$(grep -vE "$grpc_pattern" <<<"$exported" || true)
+compare symbols "$want" "$got" "exports.map"
+
+# C hooks: "XT_HOOK <type> name(" in preload/grpc*.c; C++ ones: member
+# functions of grpc_core::Server given default visibility in grpc_*.cc.
+want=$( {
+  sed -n 's/^XT_HOOK .*[ *]\(grpc_[A-Za-z0-9_]*\)(.*/\1/p' "$XT_TOP"/preload/grpc*.c
+  sed -n 's/.*visibility("default"))) .* \([A-Za-z0-9_]*\)(.*/grpc_core::Server::\1/p' \
+    "$XT_TOP"/preload/grpc*.cc
+} | sort -u)
+[ "$(wc -l <<<"$want")" -ge 10 ] || { echo "FAIL: found no gRPC hooks in preload/: $want" >&2; exit 1; }
+got=$(grep -E "$grpc_pattern" <<<"$exported" | c++filt | sed 's/(.*//' | sort -u || true)
+compare "gRPC functions" "$want" "$got" "the hooks preload/grpc*.c* define"
+exit "$status"
