@@ -21,11 +21,12 @@ int main(void) {
   if (pclose(p) != 0)
     return 12;
   fprintf(stderr, "popen said %s", line);
-  char *argv[] = {"sh", "-c", "echo from-spawn >&2", NULL};
+  char *argv[] = {"sh", "-c", "echo from-spawn >&2; exit 5", NULL};
   pid_t pid;
   if (posix_spawnp(&pid, "sh", NULL, NULL, argv, environ) != 0)
     return 13;
-  waitpid(pid, &st, 0);
+  if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 5)
+    return 15;
   const char *after = getenv("XTRACE_BAGGAGE");
   if ((saved == NULL) != (after == NULL) || (saved && strcmp(saved, after) != 0))
     return 14;
