@@ -4,12 +4,12 @@
 # deadline), and a listen port that is taken.
 . "$(dirname "$0")/lib.sh"
 
-for impl in "$ARITH" "$ARITH_CPP"; do
-	# A port that was just ours and is now closed.
-	start_server gone "$impl" --add 1
-	closed=$PORT
-	stop_server gone
+# A port where connections are refused, held for the whole test so that no
+# other server is given it.
+xt_closed_port || fail "no closed port"
+closed=$CLOSED_PORT
 
+for impl in "$ARITH" "$ARITH_CPP"; do
 	run direct "$impl" --in 1 --next-server ":$closed"
 	expect_rc direct 1
 	grep -q "^call to :$closed failed: UNAVAILABLE: " "$T/direct.err" ||

@@ -25,3 +25,30 @@ xt_wait_port() {
   PORT_ERR="did not report its port"
   return 1
 }
+
+# xt_closed_port   sets CLOSED_PORT to a port where a connection is refused and
+#                  that no other program is given while the calling shell
+#                  lives: the kernel picks it for a socket that never listens,
+#                  held by a background perl (perl-base is part of every Debian
+#                  system) that exits once the caller is gone. Call it from
+#                  the test's own shell, not from $(...).
+xt_closed_port() {
+  local f
+  f=$(mktemp "${TMPDIR:-/tmp}/xtport.XXXXXX")
+  perl -MSocket -e '
+    socket(my $s, PF_INET, SOCK_STREAM, 0) or die "socket: $!";
+    bind($s, pack_sockaddr_in(0, INADDR_LOOPBACK)) or die "bind: $!";
+    my ($port) = unpack_sockaddr_in(getsockname($s));
+    open(my $out, ">", $ARGV[0]) or die; print $out "$port\n"; close $out;
+    my $parent = getppid();
+    select(undef, undef, undef, 0.2) while getppid() == $parent;
+  ' "$f" </dev/null >/dev/null 2>&1 &
+  CLOSED_PORT=
+  for _ in $(seq 200); do
+    CLOSED_PORT=$(cat "$f")
+    [ -n "$CLOSED_PORT" ] && break
+    sleep 0.05
+  done
+  rm -f "$f"
+  [ -n "$CLOSED_PORT" ]
+}
