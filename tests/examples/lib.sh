@@ -5,7 +5,7 @@
 # port the kernel chose as the stderr line "listening on :PORT", which
 # start_server waits for. No port is ever guessed, so tests can run in
 # parallel. ARITH and ARITH_CPP name the binaries (set by ctest).
-set -u
+set -euo pipefail
 
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/port.sh"
 
@@ -18,11 +18,12 @@ PIDS=()
 
 cleanup() {
 	local p
+	# What a test did not stop itself: its status was not asked for.
 	for p in "${PIDS[@]}"; do
-		kill -CONT "$p" 2>/dev/null
-		kill -TERM "$p" 2>/dev/null
+		kill -CONT "$p" 2>/dev/null || true
+		kill -TERM "$p" 2>/dev/null || true
 	done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
 	rm -rf "$T"
 }
 trap cleanup EXIT

@@ -6,6 +6,12 @@
 . "$(dirname "$0")/chain_lib.sh"
 start_collector
 chain_check "$ARITH" "$ARITH_CPP" "$ARITH"
-for p in "${PIDS[@]}"; do kill -TERM "$p"; wait "$p" || true; done
+# The servers of the first round stop cleanly: a crash on the way out is a failure.
+for p in "${PIDS[@]}"; do
+  kill -TERM "$p"
+  rc=0
+  wait "$p" || rc=$?
+  [ "$rc" = 0 ] || fail "server $p exited with status $rc after SIGTERM"
+done
 PIDS=()
 chain_check "$ARITH" "$ARITH_CPP" "$ARITH" --callback
