@@ -51,6 +51,30 @@ task_titled() {
 # The reports of a task as a JSON array.
 reports() { xt_task_reports_json "$1" | jq '.[0].reports'; }
 
+# Polls until a task whose title ends with TITLE exists and the jq filter,
+# applied to its reports, yields true; prints its id.
+wait_task_titled() {
+  local want=$1 filter=$2 timeout=${3:-30} id=
+  local deadline=$((SECONDS + timeout))
+  while [ "$SECONDS" -le "$deadline" ]; do
+    id=$(xt_tasks_json "q=$(jq -rn --arg s "$want" '$s|@uri')" | jq -r --arg s "$want" \
+      '[.[] | select(.title | endswith($s))] | .[0].id // empty')
+    if [ -n "$id" ] && reports "$id" | jq -e "$filter" >/dev/null 2>&1; then
+      echo "$id"
+      return 0
+    fi
+    sleep 0.2
+  done
+  fail "no task titled '$want' satisfied $filter: $(xt_tasks_json)"
+}
+
+# jq: every process of the task (at least N of them) has reported its exit,
+# the last event each process sends.
+all_exited() {
+  echo ". as \$r | ([.[].ProcessID] | unique) as \$p | (\$p | length) >= $1
+    and all(\$p[]; . as \$x | any(\$r[]; .ProcessID == \$x and (.Label | startswith(\"exit \"))))"
+}
+
 # Number of tasks the collector stored.
 task_count() { xt_tasks_json "limit=1000" | jq 'length'; }
 

@@ -8,28 +8,16 @@
 pl_start_server
 tree=$XT_PROGS/tree
 
-# The task titled with this command line, once its exit is stored.
-wait_exited() {
-  local id=
-  for _ in $(seq 100); do
-    id=$(xt_tasks_json "q=$2" | jq -r --arg s "$1 $2" \
-      '[.[] | select(.title | endswith($s))] | .[0].id // empty')
-    [ -n "$id" ] && wait_reports_match "$id" 'any(.[]; .Label | startswith("exit "))' 1 &&
-      { echo "$id"; return 0; }
-    sleep 0.2
-  done
-  fail "the traced run '$2' was not stored whole: $(xt_tasks_json)"
-}
 "$tree" disabled 2>"$PL_TMP/err0"
 
 traced "$tree" before 2>/dev/null
-before=$(wait_exited "$tree" before)
+before=$(wait_task_titled "$tree before" "$(all_exited 1)")
 
 XTRACE_DISABLE=1 traced "$tree" disabled 2>"$PL_TMP/err1"
 [ "$(sort "$PL_TMP/err0")" = "$(sort "$PL_TMP/err1")" ] || fail "output differs"
 
 traced "$tree" after 2>/dev/null
-after=$(wait_exited "$tree" after)
+after=$(wait_task_titled "$tree after" "$(all_exited 1)")
 
 titles=$(xt_tasks_json "limit=1000" | jq -r '[.[].title] | sort | join("\n")')
 [ "$titles" = "$(printf '%s\n' "$tree after" "$tree before" | sort)" ] ||
