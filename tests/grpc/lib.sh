@@ -27,7 +27,15 @@ start_collector() {
   trap g_cleanup EXIT
 }
 
-traced() { env LD_PRELOAD="$XT_PRELOAD_LIB" "$@"; }
+# In the ASan build the preload is instrumented and the programs are not: the
+# runtime goes first (it insists), and the programs' own leaks are not ours.
+G_PRELOAD=$XT_PRELOAD_LIB
+if [ "${XT_SANITIZE:-}" = address ]; then
+  G_PRELOAD=$XT_SAN_RUNTIME:$G_PRELOAD
+  export ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0
+fi
+
+traced() { env LD_PRELOAD="$G_PRELOAD" "$@"; }
 
 # start_server NAME PRELOAD(0|1) BINARY ARGS... : a server that prints
 # "listening on :PORT" (arith with --listen-addr :0, mdpeer serve); sets PORT.
@@ -36,7 +44,7 @@ start_server() {
   shift 2
   : >"$T/$name.err" # before the job: see xt_wait_port
   if [ "$pre" = 1 ]; then
-    env LD_PRELOAD="$XT_PRELOAD_LIB" "$@" >"$T/$name.out" 2>"$T/$name.err" &
+    env LD_PRELOAD="$G_PRELOAD" "$@" >"$T/$name.out" 2>"$T/$name.err" &
   else
     "$@" >"$T/$name.out" 2>"$T/$name.err" &
   fi

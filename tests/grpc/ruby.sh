@@ -3,6 +3,7 @@
 # the traced C chain: one task from the Ruby process to the last server and
 # back.
 . "$(dirname "$0")/lib.sh"
+ruby -e "require 'grpc'" 2>/dev/null || fail "ruby-grpc is missing (scripts/setup installs it)"
 start_collector
 start_server mul 1 "$ARITH" --mul 3 --listen-addr :0
 p2=$PORT

@@ -7,6 +7,7 @@
 # back. Then several calls in a row over a pool of two threads: each call's
 # events stay in its own task although pool threads serve more than one.
 . "$(dirname "$0")/lib.sh"
+ruby -e "require 'grpc'" 2>/dev/null || fail "ruby-grpc is missing (scripts/setup installs it)"
 start_collector
 start_server mul 1 "$ARITH" --mul 3 --listen-addr :0
 p2=$PORT
