@@ -1,0 +1,63 @@
+# Helpers for the settings tests, on top of the preload tests' (collector,
+# traced, fail, reports, wait_reports_match). CMake passes XT_SET_PROGS
+# (progs/ here) besides what tests/preload/lib.sh expects.
+. "$XT_TOP/tests/preload/lib.sh"
+. "$XT_TOP/tests/lib/port.sh"
+
+ST_PIDS=()
+st_cleanup() {
+  local p
+  for p in "${ST_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${ST_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  pl_cleanup
+}
+trap st_cleanup EXIT
+
+st_start_server() {
+  xt_server_start "$@"
+  trap st_cleanup EXIT
+}
+
+# Polls until exactly one task's title is exactly TITLE; prints its ID.
+wait_task_titled() {
+  local want=$1 timeout=${2:-30} id=
+  local deadline=$((SECONDS + timeout))
+  while [ "$SECONDS" -le "$deadline" ]; do
+    id=$(xt_tasks_json "limit=1000" | jq -r --arg s "$want" \
+      '[.[] | select(.title == $s)] | if length == 1 then .[0].id else empty end' 2>/dev/null) || id=
+    [ -n "$id" ] && { echo "$id"; return 0; }
+    sleep 0.1
+  done
+  fail "no single task titled '$want' after ${timeout}s: $(xt_tasks_json | jq -c '[.[].title]')"
+}
+
+# wait_reports_match, failing with the task's reports if it never matches.
+must_match() {
+  local task=$1 filter=$2 what=$3
+  wait_reports_match "$task" "$filter" 30 || fail "$what: $(reports "$task" | jq -c '[.[] | {Label, Tag, ParentEventID, EventID}]')"
+}
+
+# gate_start: a gate (progs/gate.c) in front of the collector, shut. Sets
+# GATE_ADDR (host:port) and GATE_FD (write a byte to open it).
+gate_start() {
+  mkfifo "$PL_TMP/gate.in"
+  : >"$PL_TMP/gate.err"
+  "$XT_SET_PROGS/gate" "$XTRACE_SERVER" <"$PL_TMP/gate.in" 2>"$PL_TMP/gate.err" &
+  ST_PIDS+=($!)
+  exec {GATE_FD}>"$PL_TMP/gate.in"
+  xt_wait_port "$PL_TMP/gate.err" "${ST_PIDS[-1]}" || fail "gate: $PORT_ERR: $(cat "$PL_TMP/gate.err")"
+  GATE_ADDR=127.0.0.1:$PORT
+}
+
+gate_open() { echo open >&"$GATE_FD"; }
+
+# Polls until FILE holds a line equal to LINE.
+wait_line() {
+  local file=$1 line=$2 timeout=${3:-30}
+  local deadline=$((SECONDS + timeout))
+  while [ "$SECONDS" -le "$deadline" ]; do
+    grep -qxF -- "$line" "$file" 2>/dev/null && return 0
+    sleep 0.05
+  done
+  return 1
+}
