@@ -37,15 +37,16 @@ must_match() {
   wait_reports_match "$task" "$filter" 30 || fail "$what: $(reports "$task" | jq -c '[.[] | {Label, Tag, ParentEventID, EventID}]')"
 }
 
-# gate_start: a gate (progs/gate.c) in front of the collector, shut. Sets
-# GATE_ADDR (host:port) and GATE_FD (write a byte to open it).
+# gate_start NAME: a gate (progs/gate.c) in front of the collector, shut.
+# Sets GATE_ADDR (host:port) and GATE_FD (gate_open writes a byte to it).
 gate_start() {
-  mkfifo "$PL_TMP/gate.in"
-  : >"$PL_TMP/gate.err"
-  "$XT_SET_PROGS/gate" "$XTRACE_SERVER" <"$PL_TMP/gate.in" 2>"$PL_TMP/gate.err" &
+  local name=$1
+  mkfifo "$PL_TMP/$name.in"
+  : >"$PL_TMP/$name.err"
+  "$XT_SET_PROGS/gate" "$XTRACE_SERVER" <"$PL_TMP/$name.in" 2>"$PL_TMP/$name.err" &
   ST_PIDS+=($!)
-  exec {GATE_FD}>"$PL_TMP/gate.in"
-  xt_wait_port "$PL_TMP/gate.err" "${ST_PIDS[-1]}" || fail "gate: $PORT_ERR: $(cat "$PL_TMP/gate.err")"
+  exec {GATE_FD}>"$PL_TMP/$name.in"
+  xt_wait_port "$PL_TMP/$name.err" "${ST_PIDS[-1]}" || fail "gate: $PORT_ERR: $(cat "$PL_TMP/$name.err")"
   GATE_ADDR=127.0.0.1:$PORT
 }
 

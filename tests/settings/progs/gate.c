@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,10 +26,15 @@
 
 static int listen_gated(void) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
-  int one = 1;
-  /* Inherited by every connection the kernel completes for us, and locked:
-   * no autotuning opens the window while the gate is shut. */
-  if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &one, sizeof one) != 0) return -1;
+  int one = 1, mss = 256;
+  /* Both inherited by every connection the kernel completes for us. A
+   * locked receive buffer: no autotuning opens the window while the gate is
+   * shut. A small segment size: a sender sizes its send buffer from the
+   * peer's segment size, and over loopback's 64 KiB segments it takes
+   * megabytes, more than a test wants to write to fill it. */
+  if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &one, sizeof one) != 0 ||
+      setsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &mss, sizeof mss) != 0)
+    return -1;
   struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
   socklen_t len = sizeof a;
   if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 512) != 0 ||
