@@ -62,3 +62,15 @@ wait_line() {
   done
   return 1
 }
+
+# A context to hand a traced program through XTRACE_BAGGAGE: task ST_TASK
+# (hex), one parent, and two baggage items, one with an escaped value.
+ST_TASK=1234abcd5678ef01
+ST_PARENT=0badc0ffee123456
+ST_ITEMS='user=alice,tier=gold%20plus'
+ST_BAGGAGE="1;$ST_TASK;$ST_PARENT;$ST_ITEMS"
+
+# Succeeds if the W3C baggage value $1 holds exactly the items of ST_ITEMS.
+same_items() {
+  [ "$(tr ',' '\n' <<<"$1" | sed 's/^ *//; s/ *$//' | sort)" = "$(tr ',' '\n' <<<"$ST_ITEMS" | sort)" ]
+}
