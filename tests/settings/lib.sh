@@ -74,3 +74,21 @@ ST_BAGGAGE="1;$ST_TASK;$ST_PARENT;$ST_ITEMS"
 same_items() {
   [ "$(tr ',' '\n' <<<"$1" | sed 's/^ *//; s/ *$//' | sort)" = "$(tr ',' '\n' <<<"$ST_ITEMS" | sort)" ]
 }
+
+# Polls until a task titled exactly TITLE other than those in ST_SEEN
+# appears, and prints its ID (for runs of one program: the caller adds it to
+# ST_SEEN, as this runs in a subshell).
+ST_SEEN=()
+wait_new_task_titled() {
+  local want=$1 deadline=$((SECONDS + 30)) id=
+  local seen
+  seen=$(printf '%s\n' "${ST_SEEN[@]}" | jq -R . | jq -s .)
+  while [ "$SECONDS" -le "$deadline" ]; do
+    id=$(xt_tasks_json "limit=1000" | jq -r --arg s "$want" --argjson seen "$seen" \
+      '[.[] | select(.title == $s and (.id as $i | $seen | index([$i]) | not))] | if length == 1 then .[0].id else empty end' \
+      2>/dev/null) || id=
+    [ -n "$id" ] && { echo "$id"; return 0; }
+    sleep 0.1
+  done
+  fail "no new task titled '$want' after 30s"
+}
