@@ -40,3 +40,18 @@ t=$(wait_task_titled "$XT_SET_PROGS/burst $n 300 exec")
 must_match "$t" 'any(.[]; .Label == "exec'"'"'d child") and any(.[]; .Label == "exit 0")' \
   "the exec'd image's events did not arrive"
 wait "$prog" || fail "burst failed: $(grep -v '^burst ' "$PL_TMP/err2")"
+
+# Unreachable: a refused connection means no wait at all, whatever
+# XTRACE_FLUSH_MS says: the program ends (the test allows 30 s of 60).
+: >"$PL_TMP/refuse.err"
+"$XT_SET_PROGS/gate" --refuse 2>"$PL_TMP/refuse.err" &
+ST_PIDS+=($!)
+xt_wait_port "$PL_TMP/refuse.err" "$!" || fail "gate --refuse: $PORT_ERR"
+XTRACE_SERVER=127.0.0.1:$PORT XTRACE_FLUSH_MS=60000 XTRACE_DEBUG=1 \
+  traced "$XT_SET_PROGS/burst" 10 10 exit 3>/dev/null 2>"$PL_TMP/err3" &
+prog=$!
+ST_PIDS+=($prog)
+for _ in $(seq 300); do kill -0 "$prog" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$prog" 2>/dev/null && fail "exit waited for an unreachable collector: $(grep -v '^burst ' "$PL_TMP/err3")"
+wait "$prog" || fail "burst failed: $(grep -v '^burst ' "$PL_TMP/err3")"
+grep -q 'unreachable' "$PL_TMP/err3" || fail "the collector was not found unreachable: $(grep -v '^burst ' "$PL_TMP/err3")"

@@ -10,6 +10,10 @@
  *       arrives on stdin, it accepts every connection, old and new, and
  *       copies what each sends to a connection of its own to UPSTREAM
  *       until the sender closes. Runs until killed.
+ *   gate --refuse
+ *       holds a port the kernel picks (prints "listening on :PORT") without
+ *       listening on it, so that connections to it are refused, and no other
+ *       program can take the port meanwhile. Runs until killed.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -71,11 +75,24 @@ static int write_all(int fd, const char *p, size_t n) {
   return 0;
 }
 
+static int refuse(void) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t len = sizeof a;
+  if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
+    perror("gate: bind");
+    return 1;
+  }
+  fprintf(stderr, "listening on :%u\n", ntohs(a.sin_port));
+  for (;;) pause();
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) {
-    fprintf(stderr, "usage: gate UPSTREAM_HOST:PORT\n");
+    fprintf(stderr, "usage: gate UPSTREAM_HOST:PORT | gate --refuse\n");
     return 2;
   }
+  if (strcmp(argv[1], "--refuse") == 0) return refuse();
   int lfd = listen_gated();
   if (lfd < 0) {
     perror("gate: listen");
