@@ -18,16 +18,8 @@ xt_tasks_json "limit=1000" | jq -e 'length == 1' >/dev/null || fail "more than o
 XTRACE_EXCLUDE_LIBS='libnothing*:libxtstart*' traced "$prog" 2>"$PL_TMP/err2" ||
   fail "twostarts failed: $(cat "$PL_TMP/err2")"
 grep -qx 'library thread' "$PL_TMP/err2" || fail "the library thread's own output changed"
-wait_reports_match_task() { # the second run's task: the one that is not $t
-  local deadline=$((SECONDS + 30)) id
-  while [ "$SECONDS" -le "$deadline" ]; do
-    id=$(xt_tasks_json "limit=1000" | jq -r --arg t "$t" '[.[] | select(.id != $t)] | .[0].id // empty')
-    [ -n "$id" ] && { echo "$id"; return 0; }
-    sleep 0.1
-  done
-  fail "the second run's task did not arrive"
-}
-t2=$(wait_reports_match_task)
+ST_SEEN+=("$t")
+t2=$(wait_new_task_titled "$prog")
 must_match "$t2" 'any(.[]; .Label == "exit 0")' "no exit event in the second run"
 r=$(reports "$t2")
 jq -e 'map(.Label) | index(["program thread"]) != null and index(["library thread"]) == null' <<<"$r" >/dev/null ||
