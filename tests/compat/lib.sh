@@ -12,8 +12,9 @@
 #                            stderr before the comparison; only for output
 #                            the program itself does not make deterministic
 #   cx_pair CMD...           runs CMD in $CX_WORK without, then with, the
-#                            preload; fails unless exit status, stdout and
-#                            stderr are identical. Keeps them in
+#                            preload; fails unless exit status, stdout,
+#                            stderr and the names of the files left in
+#                            $CX_WORK are identical. Keeps the outputs in
 #                            $PL_TMP/{base,traced}.{out,err}; with CX_KEEP=1
 #                            the base run's files stay in $PL_TMP/base.work
 #   cx_graph MAX READY       waits until the traced run's one task holds at
@@ -53,10 +54,12 @@ cx_pair() {
   local rc_base=0 rc_traced=0 s
   cx__fresh
   (cd "$CX_WORK" && "$@") </dev/null >"$PL_TMP/base.out" 2>"$PL_TMP/base.err" || rc_base=$?
+  (cd "$CX_WORK" && find . | sort) >"$PL_TMP/base.files"
   [ -z "${CX_KEEP:-}" ] || cp -a "$CX_WORK" "$PL_TMP/base.work"
   cx__fresh
   (cd "$CX_WORK" && traced "$@") </dev/null >"$PL_TMP/traced.out" 2>"$PL_TMP/traced.err" \
     || rc_traced=$?
+  (cd "$CX_WORK" && find . | sort) >"$PL_TMP/traced.files"
   [ "$rc_base" = "$rc_traced" ] ||
     fail "exit status $rc_base without the preload, $rc_traced with it; stderr with it: $(head -c 2000 "$PL_TMP/traced.err")"
   for s in out err; do
@@ -65,6 +68,8 @@ cx_pair() {
     cmp -s "$PL_TMP/base.$s.n" "$PL_TMP/traced.$s.n" ||
       fail "std$s differs with the preload: $(diff "$PL_TMP/base.$s.n" "$PL_TMP/traced.$s.n" | head -c 2000)"
   done
+  cmp -s "$PL_TMP/base.files" "$PL_TMP/traced.files" ||
+    fail "the files left differ with the preload: $(diff "$PL_TMP/base.files" "$PL_TMP/traced.files" | head -c 2000)"
 }
 
 cx__jq() { jq -L "$CX_DIR" "$@"; }
