@@ -31,7 +31,7 @@ $(for t in client_body proxy fastcgi uwsgi scgi; do echo "  ${t}_temp_path $PWD/
 CONF
   chmod -R a+rX .
 }
-# Clock times and the workers' process IDs are the only things that vary.
+# The access log's clock times are the only thing that varies.
 cx_normalise() {
   if [ "$1" = out ]; then sed -E 's#\[[0-9]{2}/[A-Z][a-z]{2}/[0-9]{4}(:[0-9]{2}){3} \+0000\]#[T]#'; else cat; fi
 }
