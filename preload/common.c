@@ -181,7 +181,7 @@ static void on_process_exit(int status, void *arg);
  * the command line. */
 static void start_task(void) {
   static bg_context inherited; /* too big for the stack of an early hook */
-  char cmd[XT_LABEL_MAX];
+  static char cmd[XT_LABEL_MAX];
   size_t n = read_cmdline(cmd, sizeof cmd);
   const char *tag = "main";
   const char *bag = getenv("XTRACE_BAGGAGE");

@@ -13,9 +13,7 @@
  * so a program with small thread stacks runs as it does untraced) and never
  * in malloc'd memory (a vfork child must not call malloc).
  */
-#include <inttypes.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -113,6 +111,17 @@ static const char *find_preload(char *const envp[], size_t *count) {
   return old;
 }
 
+/* Appends s to buf[*len] within cap - 1 bytes; stdio's formatting would
+ * take a kilobyte of the hook's stack for what is a copy. */
+static void append(char *buf, size_t cap, size_t *len, const char *s) {
+  size_t n = strlen(s);
+  if (n > cap - 1 - *len)
+    n = cap - 1 - *len;
+  memcpy(buf + *len, s, n);
+  *len += n;
+  buf[*len] = '\0';
+}
+
 size_t xt__childenv_bytes(char *const envp[]) {
   if (!envp || !envp[0])
     return 0;
@@ -146,7 +155,11 @@ char **xt__childenv_build(void *mem, char *const envp[], uint64_t exit_key) {
     if (bg_env_encode(ctx, baggage + pre, sizeof BAGGAGE_VAR + BG_ENV_BUFSZ - pre) >= 0)
       vec[k++] = baggage;
     if (exit_key) {
-      snprintf(key, EXIT_KEY_BYTES, EXIT_KEY_VAR "%016" PRIx64, exit_key);
+      memcpy(key, EXIT_KEY_VAR, sizeof EXIT_KEY_VAR - 1);
+      char *hex = key + sizeof EXIT_KEY_VAR - 1;
+      for (int i = 0; i < 16; i++)
+        hex[i] = "0123456789abcdef"[(exit_key >> (60 - 4 * i)) & 15];
+      hex[16] = '\0';
       vec[k++] = key;
     }
   }
@@ -154,8 +167,15 @@ char **xt__childenv_build(void *mem, char *const envp[], uint64_t exit_key) {
     vec[k++] = (char *)old_entry;
   } else if (xt__cfg.self_path[0]) {
     /* Sized by xt__childenv_bytes, so this always fits. */
-    sprintf(preload, PRELOAD_VAR "%s%s%s", old_preload ? old_preload : "",
-            old_preload && *old_preload ? ":" : "", xt__cfg.self_path);
+    size_t len = 0, cap = sizeof PRELOAD_VAR + (old_preload ? strlen(old_preload) : 0) + 1 +
+                          strlen(xt__cfg.self_path);
+    preload[0] = '\0';
+    append(preload, cap, &len, PRELOAD_VAR);
+    if (old_preload && *old_preload) {
+      append(preload, cap, &len, old_preload);
+      append(preload, cap, &len, ":");
+    }
+    append(preload, cap, &len, xt__cfg.self_path);
     vec[k++] = preload;
   }
   vec[k] = NULL;
@@ -182,15 +202,14 @@ uint64_t xt__env_exit_key(void) {
 void xt__record_spawn(const char *agent, const char *what, char *const argv[],
                       const void *caller, char label[XT_SPAWN_LABEL], uint64_t event_id) {
   size_t len = 0;
-  int m = snprintf(label, XT_SPAWN_LABEL, "%s %s:", agent, what ? what : "?");
-  len = m > 0 ? ((size_t)m < XT_SPAWN_LABEL ? (size_t)m : XT_SPAWN_LABEL - 1) : 0;
+  label[0] = '\0';
+  append(label, XT_SPAWN_LABEL, &len, agent);
+  append(label, XT_SPAWN_LABEL, &len, " ");
+  append(label, XT_SPAWN_LABEL, &len, what ? what : "?");
+  append(label, XT_SPAWN_LABEL, &len, ":");
   for (size_t i = 0; argv && argv[i] && len < XT_SPAWN_LABEL - 1; i++) {
-    m = snprintf(label + len, XT_SPAWN_LABEL - len, " %s", argv[i]);
-    if (m < 0)
-      break;
-    len += (size_t)m;
-    if (len >= XT_SPAWN_LABEL)
-      len = XT_SPAWN_LABEL - 1;
+    append(label, XT_SPAWN_LABEL, &len, " ");
+    append(label, XT_SPAWN_LABEL, &len, argv[i]);
   }
   const char *tags[] = {agent};
   xt_kv kv[] = {{"path", what ? what : ""}};

@@ -76,12 +76,16 @@ XT_HOOK pid_t fork(void) {
     pthread_mutex_unlock(&popen_lock);
     if (pid > 0 && fork_id) {
       xt__kid_add(pid, ctx->task_id);
-      char label[48], val[16];
-      int n = snprintf(label, sizeof label, "fork child %d", (int)pid);
-      snprintf(val, sizeof val, "%d", (int)pid);
+      /* "fork child <pid>"; the number is written by hand, as stdio's
+       * formatting would take a kilobyte of the caller's stack. */
+      char label[32] = "fork child ";
+      size_t n = sizeof "fork child " - 1;
+      int nd = bg_dec_encode((uint64_t)pid, label + n);
+      const char *val = label + n;
+      n += (size_t)nd;
       xt_kv kv[] = {{"child_pid", val}};
       const char *tags[] = {"fork"};
-      xt_event_info ev = {.agent = "process", .label = label, .label_len = (size_t)n,
+      xt_event_info ev = {.agent = "process", .label = label, .label_len = n,
                           .caller = RA, .kv = kv, .nkv = 1, .tags = tags, .ntags = 1,
                           .event_id = fork_id};
       xt__emit(&ev);
