@@ -12,9 +12,13 @@ for mode in null empty; do
 done
 out=$(XTRACE_DISABLE=1 traced "$p" given)
 [ "$out" = "A=1" ] || fail "disabled, a given environment changed: $out"
-out=$(traced "$p" given)
-grep -qx 'A=1' <<<"$out" && grep -q '^XTRACE_BAGGAGE=1;' <<<"$out" && grep -q '^LD_PRELOAD=' <<<"$out" \
-  || fail "traced, a given environment lacks the context: $out"
+# A sanitizer build's library cannot start in a child whose environment
+# lacks the sanitizer runtime and its options; the plain build checks this.
+if [ -z "${XT_SANITIZE:-}" ]; then
+  out=$(traced "$p" given)
+  grep -qx 'A=1' <<<"$out" && grep -q '^XTRACE_BAGGAGE=1;' <<<"$out" && grep -q '^LD_PRELOAD=' <<<"$out" \
+    || fail "traced, a given environment lacks the context: $out"
+fi
 # execv passes environ: unchanged when disabled, with the context when traced.
 want=$(XTRACE_DISABLE=1 traced "$p" show | sort)
 got=$(XTRACE_DISABLE=1 traced "$p" environ | sort)
