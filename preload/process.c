@@ -150,21 +150,22 @@ static int do_exec(enum exec_kind kind, int fd, const char *path, char *const ar
                    char *const envp[], int flags, const void *caller, void *mem) {
   if (!xt__enter(XT_FAM_PROCESS))
     return call_exec(kind, fd, path, argv, envp, flags);
-  bool own = xt__own_process();
-  if (!mem)
-    mem = xt__scratch(child_bytes(envp));
-  if (!own) {
+  if (!xt__own_process()) {
     xt__leave();
+    if (!mem)
+      mem = xt__scratch(child_bytes(envp));
     char **env = mem ? xt__childenv_build((char *)mem + XT_SPAWN_LABEL, envp, 0) : (char **)envp;
     return call_exec(kind, fd, path, argv, env, flags);
   }
+  if (!mem)
+    mem = xt__scratch(child_bytes(envp));
   char **env = (char **)envp;
   if (mem) {
     xt__thread_drain();
-    /* A NULL or empty environment takes the new image out of the task: the
-     * exec event is then the last this process records, and takes the ID the
-     * parent's wait will join. */
-    bool leaves = !envp || !envp[0];
+    /* A NULL or empty environment, or a thread with no task, takes the new
+     * image out of the task: the exec event is then the last this process
+     * records, and takes the ID the parent's wait will join. */
+    bool leaves = !envp || !envp[0] || !xt_in_task();
     xt__record_spawn("exec", path ? path : "(fd)", argv, caller, mem,
                      leaves ? xt__exit_id_spend() : 0);
     xt_flush(EXEC_FLUSH_MS);

@@ -2,13 +2,15 @@
 # Process edges: a forked child descends from the fork event; every wait form
 # (wait, waitpid, wait3, wait4, waitid), and the waits inside system(), join
 # the exit event of a traced child that exited into the waiter; a killed child
-# joins nothing; a spawned image's events carry its own command line.
+# joins nothing; a spawned image's events carry its own command line; a child
+# that execs with an empty environment leaves the task at its exec event,
+# which the waiter joins.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/process_lib.sh"
 pl_start_server
 traced "$XT_PROGS/waiter" 2>"$PL_TMP/err" || fail "waiter exited $?"
 grep -q "after system 4" "$PL_TMP/err" || fail "waiter output: $(cat "$PL_TMP/err")"
-r=$(wait_task_where "$XT_PROGS/waiter" "$(has_labels "after system 4" "spawned child")"' and
+r=$(wait_task_where "$XT_PROGS/waiter" "$(has_labels "after untraced exec 6" "spawned child")"' and
   ([.[] | select(.Tag | index("exit"))] | length == 8)')
 for k in 1 2 3 4 5; do
   check "$r" "ev(\"child $k\") as \$c | fork_of(\$c.ProcessID) as \$f | exit_of(\$c.ProcessID) as \$x
@@ -30,3 +32,7 @@ check "$r" 'ev("spawn /bin/sh: sh -c -- exit 4") as $sp
   | [.[] | select(.ProcessName == "sh -c -- exit 4" and (.Tag | index("exit")))][0] as $x
   | $x.Label == "exit 4" and ev("after system 4").ParentEventID == [$sp.EventID, $x.EventID]' \
   "system(): the caller joins the shell's exit"
+check "$r" '[.[] | select(.Label | test("^exec .*/waiter bare$"))] as $e | ($e | length == 1)
+  and fork_of($e[0].ProcessID) as $f | $e[0].ParentEventID == [$f.EventID]
+  and ev("after untraced exec 6").ParentEventID == [$f.EventID, $e[0].EventID]' \
+  "exec into an empty environment: the waiter joins the exec event"

@@ -1,6 +1,7 @@
 /* Children reaped by every wait form, one killed, one started with
  * posix_spawn and one with system(): each "after ..." line follows the
- * wait that reaped the child. With "spawned" it is the spawned image. */
+ * wait that reaped the child. With "spawned" it is the spawned image, with
+ * "bare" an image exec'd with an empty environment, untraced. */
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -13,6 +14,8 @@
 extern char **environ;
 
 int main(int argc, char **argv) {
+  if (argc > 1 && strcmp(argv[1], "bare") == 0)
+    return 6;
   if (argc > 1 && strcmp(argv[1], "spawned") == 0) {
     fprintf(stderr, "spawned child\n");
     return 3;
@@ -62,5 +65,13 @@ int main(int argc, char **argv) {
   fprintf(stderr, "after spawn %d\n", WEXITSTATUS(st));
   st = system("exit 4");
   fprintf(stderr, "after system %d\n", WEXITSTATUS(st));
+  pid = fork();
+  if (pid == 0) {
+    char *bare[] = {argv[0], "bare", NULL};
+    execve(argv[0], bare, NULL);
+    _exit(127);
+  }
+  waitpid(pid, &st, 0);
+  fprintf(stderr, "after untraced exec %d\n", WEXITSTATUS(st));
   return 0;
 }
