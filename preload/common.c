@@ -181,7 +181,7 @@ static void on_process_exit(int status, void *arg);
  * the command line. */
 static void start_task(void) {
   static bg_context inherited; /* too big for the stack of an early hook */
-  char cmd[XT_LABEL_MAX];
+  static char cmd[XT_LABEL_MAX];
   size_t n = read_cmdline(cmd, sizeof cmd);
   const char *tag = "main";
   const char *bag = getenv("XTRACE_BAGGAGE");
@@ -212,6 +212,7 @@ void xt__init_once(void) {
     int rc = xt_init(NULL);
     if (rc == 0) {
       xt__pid = getpid();
+      xt__process_init();
       start_task();
       on_exit(on_process_exit, NULL);
       st = 2;
@@ -249,7 +250,8 @@ void xt__process_exit(int status, bool shutdown) {
     const char *tags[] = {"exit"};
     xt_kv kv[] = {{"exit_status", val}};
     xt_event_info ev = {.agent = "process", .label = label, .label_len = (size_t)n, .tags = tags,
-                        .ntags = 1, .kv = kv, .nkv = 1, .source = "process exit"};
+                        .ntags = 1, .kv = kv, .nkv = 1, .source = "process exit",
+                        .event_id = xt__exit_event_id()};
     xt__emit(&ev);
   }
   if (shutdown)

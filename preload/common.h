@@ -122,20 +122,40 @@ void xt__process_exit(int status, bool shutdown);
 void xt__debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Environment helpers for children (env.c). */
-typedef struct xt__childenv {
-  char **envp;    /* the environment to pass: points into the fields below */
-  char **heap;    /* non-NULL if the vector did not fit on the stack */
-  size_t heap_bytes;
-  char *stackvec[256];
-  char baggage[sizeof "XTRACE_BAGGAGE=" + BG_ENV_BUFSZ];
-  char preload[8192];
-} xt__childenv;
-/* Fills ce from envp (NULL means environ) plus the calling thread's context
- * and this library in LD_PRELOAD. Never fails: worst case it passes envp. */
-void xt__childenv_build(xt__childenv *ce, char *const envp[]);
-void xt__childenv_free(xt__childenv *ce);
 
-/* Records a "spawn"/"exec" event for a child about to start. */
-void xt__record_spawn(const char *agent, const char *what, char *const argv[], const void *caller);
+/* The calling thread's scratch area, at least bytes long, lazily mapped and
+ * kept until the thread exits; NULL if it cannot be had. For what a hook
+ * needs beyond its 2 KiB of stack; usable in a vfork child. */
+void *xt__scratch(size_t bytes);
+/* Bytes of scratch xt__childenv_build needs for envp. */
+size_t xt__childenv_bytes(char *const envp[]);
+/* The environment to give a child: envp (never NULL-substituted: a NULL or
+ * empty envp is returned as it is) without stale XTRACE_* entries, plus the
+ * calling thread's context, exit_key (if non-zero) and this library in
+ * LD_PRELOAD. Built in mem; reads the context and writes nothing else. */
+char **xt__childenv_build(void *mem, char *const envp[], uint64_t exit_key);
+/* The XTRACE_EXIT_KEY this process was started with, 0 if none. */
+uint64_t xt__env_exit_key(void);
+
+/* Records a "spawn"/"exec" event for a child about to start, with label
+ * space from the caller and an ID chosen ahead (0: a fresh one). */
+#define XT_SPAWN_LABEL 1024
+void xt__record_spawn(const char *agent, const char *what, char *const argv[],
+                      const void *caller, char label[XT_SPAWN_LABEL], uint64_t event_id);
+
+/* Process edges (children.c). At start-up: read the inherited exit key. The
+ * ID this process's exit event takes (0: a fresh one), so that a waiting
+ * parent can join it; _spend gives it to another event instead, once. The
+ * key to pass on to an exec'd image (our own) and to new children. */
+void xt__process_init(void);
+uint64_t xt__exit_event_id(void);
+uint64_t xt__exit_id_spend(void);
+uint64_t xt__exit_key_own(void);
+uint64_t xt__exit_key_kids(void);
+/* A fork child's new identity; a child started traced in task; a wait that
+ * returned pid (caller holds the guard). */
+void xt__kids_fork_child(void);
+void xt__kid_add(pid_t pid, uint64_t task);
+void xt__kid_join(pid_t pid, bool exited, bool reaped);
 
 #endif

@@ -42,6 +42,9 @@ static pthread_mutex_t popen_lock = PTHREAD_MUTEX_INITIALIZER;
 
 #define RA __builtin_return_address(0)
 
+/* The child descends from the fork event, whose ID is chosen before the
+ * fork so that the child can name it; the parent records it after, when the
+ * label can name the child. */
 XT_HOOK pid_t fork(void) {
   fork_fn real = REAL(fork);
   if (!real) {
@@ -51,6 +54,8 @@ XT_HOOK pid_t fork(void) {
   if (xt__depth || __atomic_load_n(&xt__state, __ATOMIC_ACQUIRE) != 2)
     return real();
   bool traced = xt__enter(XT_FAM_PROCESS);
+  bg_context *ctx = xt_context();
+  uint64_t fork_id = traced && ctx->task_id ? bg_id_fresh() : 0;
   /* Our own locks are taken so the child's copies are consistent; the
    * client's are handled by the atfork handlers xt_init registered. */
   pthread_mutex_lock(&popen_lock);
@@ -61,19 +66,28 @@ XT_HOOK pid_t fork(void) {
     xt__threads_fork_child();
     pthread_mutex_init(&popen_lock, NULL);
     xt__fork_child_reset();
+    xt__kids_fork_child();
     xt__line_reset_all();
     xt__sock_fork_child();
+    if (fork_id)
+      bg_parents_set_one(ctx, fork_id);
   } else {
     xt__threads_fork_parent();
     pthread_mutex_unlock(&popen_lock);
-    if (pid > 0 && traced) {
-      char label[48], val[16];
-      int n = snprintf(label, sizeof label, "fork child %d", (int)pid);
-      snprintf(val, sizeof val, "%d", (int)pid);
+    if (pid > 0 && fork_id) {
+      xt__kid_add(pid, ctx->task_id);
+      /* "fork child <pid>"; the number is written by hand, as stdio's
+       * formatting would take a kilobyte of the caller's stack. */
+      char label[32] = "fork child ";
+      size_t n = sizeof "fork child " - 1;
+      int nd = bg_dec_encode((uint64_t)pid, label + n);
+      const char *val = label + n;
+      n += (size_t)nd;
       xt_kv kv[] = {{"child_pid", val}};
       const char *tags[] = {"fork"};
-      xt_event_info ev = {.agent = "process", .label = label, .label_len = (size_t)n,
-                          .caller = RA, .kv = kv, .nkv = 1, .tags = tags, .ntags = 1};
+      xt_event_info ev = {.agent = "process", .label = label, .label_len = n,
+                          .caller = RA, .kv = kv, .nkv = 1, .tags = tags, .ntags = 1,
+                          .event_id = fork_id};
       xt__emit(&ev);
     }
   }
@@ -117,81 +131,144 @@ static int call_exec(enum exec_kind kind, int fd, const char *path, char *const 
   return -1;
 }
 
-/* In a vfork child (a different pid sharing the parent's memory) nothing is
- * recorded or flushed: the buffers and the reporter are the parent's. The
- * context is still passed on, so the new image joins the parent's task. */
+/* Scratch an exec or spawn of envp needs: its label, then its environment. */
+static size_t child_bytes(char *const envp[]) {
+  return XT_SPAWN_LABEL + xt__childenv_bytes(envp);
+}
+
+/* envp is what the program passes (the environ forms pass environ); mem is
+ * scratch of child_bytes(envp), NULL to get it here.
+ *
+ * In a vfork child (a different pid running on the parent's memory and on the
+ * parent's suspended thread) nothing is recorded or flushed: the buffers, the
+ * reporter, the guard depth and the context are the parent's, and a
+ * successful exec never returns to undo a change. The guard is released
+ * before anything else; only the thread's scratch is written, which the
+ * parent's thread, suspended, is not using. The context is still passed on,
+ * so the new image joins the parent's task. */
 static int do_exec(enum exec_kind kind, int fd, const char *path, char *const argv[],
-                   char *const envp[], int flags, const void *caller) {
+                   char *const envp[], int flags, const void *caller, void *mem) {
   if (!xt__enter(XT_FAM_PROCESS))
-    return call_exec(kind, fd, path, argv, envp ? envp : environ, flags);
-  if (xt__own_process()) {
-    xt__thread_drain();
-    xt__record_spawn("exec", path ? path : "(fd)", argv, caller);
-    xt_flush(EXEC_FLUSH_MS);
+    return call_exec(kind, fd, path, argv, envp, flags);
+  if (!xt__own_process()) {
+    xt__leave();
+    if (!mem)
+      mem = xt__scratch(child_bytes(envp));
+    char **env = mem ? xt__childenv_build((char *)mem + XT_SPAWN_LABEL, envp, 0) : (char **)envp;
+    return call_exec(kind, fd, path, argv, env, flags);
   }
-  xt__childenv ce;
-  xt__childenv_build(&ce, envp);
-  int rc = call_exec(kind, fd, path, argv, ce.envp, flags);
+  if (!mem)
+    mem = xt__scratch(child_bytes(envp));
+  char **env = (char **)envp;
+  if (mem) {
+    xt__thread_drain();
+    /* A NULL or empty environment, or a thread with no task, takes the new
+     * image out of the task: the exec event is then the last this process
+     * records, and takes the ID the parent's wait will join. */
+    bool leaves = !envp || !envp[0] || !xt_in_task();
+    xt__record_spawn("exec", path ? path : "(fd)", argv, caller, mem,
+                     leaves ? xt__exit_id_spend() : 0);
+    xt_flush(EXEC_FLUSH_MS);
+    env = xt__childenv_build((char *)mem + XT_SPAWN_LABEL, envp, xt__exit_key_own());
+  }
+  int rc = call_exec(kind, fd, path, argv, env, flags);
   int err = errno;
-  xt__childenv_free(&ce);
   xt__leave();
   errno = err;
   return rc;
 }
 
 XT_HOOK int execve(const char *path, char *const argv[], char *const envp[]) {
-  return do_exec(EXEC_VE, -1, path, argv, envp, 0, RA);
+  return do_exec(EXEC_VE, -1, path, argv, envp, 0, RA, NULL);
 }
 XT_HOOK int execv(const char *path, char *const argv[]) {
-  return do_exec(EXEC_VE, -1, path, argv, NULL, 0, RA);
+  return do_exec(EXEC_VE, -1, path, argv, environ, 0, RA, NULL);
 }
 XT_HOOK int execvpe(const char *file, char *const argv[], char *const envp[]) {
-  return do_exec(EXEC_VPE, -1, file, argv, envp, 0, RA);
+  return do_exec(EXEC_VPE, -1, file, argv, envp, 0, RA, NULL);
 }
 XT_HOOK int execvp(const char *file, char *const argv[]) {
-  return do_exec(EXEC_VPE, -1, file, argv, NULL, 0, RA);
+  return do_exec(EXEC_VPE, -1, file, argv, environ, 0, RA, NULL);
 }
 XT_HOOK int fexecve(int fd, char *const argv[], char *const envp[]) {
-  return do_exec(EXEC_FD, fd, NULL, argv, envp, 0, RA);
+  return do_exec(EXEC_FD, fd, NULL, argv, envp, 0, RA, NULL);
 }
 XT_HOOK int execveat(int dirfd, const char *path, char *const argv[], char *const envp[],
                      int flags) {
-  return do_exec(EXEC_AT, dirfd, path, argv, envp, flags, RA);
+  return do_exec(EXEC_AT, dirfd, path, argv, envp, flags, RA, NULL);
 }
 
-/* execl, execlp, execle: the list becomes a vector on the stack (exec only
- * returns on failure, so nothing needs freeing). */
-#define LIST_TO_ARGV(arg0, argv, envp_out)                 \
-  size_t argc_ = 1;                                        \
-  va_list ap_;                                             \
-  va_start(ap_, arg0);                                     \
-  while (va_arg(ap_, const char *))                        \
-    argc_++;                                               \
-  va_end(ap_);                                             \
-  const char *argv[argc_ + 1];                             \
-  argv[0] = arg0;                                          \
-  va_start(ap_, arg0);                                     \
-  for (size_t i_ = 1; i_ <= argc_; i_++)                   \
-    argv[i_] = va_arg(ap_, const char *);                  \
-  envp_out = va_arg(ap_, char *const *);                   \
-  va_end(ap_)
+/* execl, execlp, execle: the list becomes a vector, on the stack when short,
+ * else in scratch ahead of what do_exec needs (exec only returns on failure,
+ * so nothing needs freeing). */
+#define SHORT_LIST 32
+
+static int exec_list(enum exec_kind kind, const char *path, const char *arg0, va_list ap,
+                     bool with_envp, const void *caller) {
+  va_list aq;
+  va_copy(aq, ap);
+  size_t argc = 1;
+  while (va_arg(aq, const char *))
+    argc++;
+  char *const *envp = with_envp ? va_arg(aq, char *const *) : environ;
+  va_end(aq);
+  char *small[SHORT_LIST];
+  char **argv = small;
+  void *mem = NULL;
+  if (argc >= SHORT_LIST) {
+    size_t vec = (argc + 1) * sizeof(char *);
+    char *base = xt__scratch(vec + child_bytes(envp));
+    if (!base) {
+      errno = ENOMEM;
+      return -1;
+    }
+    argv = (char **)base;
+    mem = base + vec;
+  }
+  argv[0] = (char *)arg0;
+  for (size_t i = 1; i <= argc; i++)
+    argv[i] = va_arg(ap, char *);
+  return do_exec(kind, -1, path, argv, envp, 0, caller, mem);
+}
 
 XT_HOOK int execl(const char *path, const char *arg, ...) {
-  char *const *envp;
-  LIST_TO_ARGV(arg, argv, envp);
-  (void)envp;
-  return do_exec(EXEC_VE, -1, path, (char *const *)argv, NULL, 0, RA);
+  va_list ap;
+  va_start(ap, arg);
+  int rc = exec_list(EXEC_VE, path, arg, ap, false, RA);
+  va_end(ap);
+  return rc;
 }
 XT_HOOK int execlp(const char *file, const char *arg, ...) {
-  char *const *envp;
-  LIST_TO_ARGV(arg, argv, envp);
-  (void)envp;
-  return do_exec(EXEC_VPE, -1, file, (char *const *)argv, NULL, 0, RA);
+  va_list ap;
+  va_start(ap, arg);
+  int rc = exec_list(EXEC_VPE, file, arg, ap, false, RA);
+  va_end(ap);
+  return rc;
 }
 XT_HOOK int execle(const char *path, const char *arg, ...) {
-  char *const *envp;
-  LIST_TO_ARGV(arg, argv, envp);
-  return do_exec(EXEC_VE, -1, path, (char *const *)argv, envp, 0, RA);
+  va_list ap;
+  va_start(ap, arg);
+  int rc = exec_list(EXEC_VE, path, arg, ap, true, RA);
+  va_end(ap);
+  return rc;
+}
+
+/* Records the spawn event and builds the child's environment in scratch.
+ * Returns the envp to pass (envp itself when scratch cannot be had). */
+static char **prepare_child(const char *what, char *const argv[], char *const envp[],
+                            const void *caller) {
+  void *mem = xt__scratch(child_bytes(envp));
+  if (!mem)
+    return (char **)envp;
+  xt__record_spawn("spawn", what, argv, caller, mem, 0);
+  return xt__childenv_build((char *)mem + XT_SPAWN_LABEL, envp, xt__exit_key_kids());
+}
+
+/* A child started with a non-empty environment carries the task and will
+ * record its exit under the ID our wait joins. */
+static void started_child(pid_t pid, char *const env[]) {
+  if (env && env[0])
+    xt__kid_add(pid, xt_context()->task_id);
 }
 
 static int spawn(bool search, pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
@@ -202,11 +279,18 @@ static int spawn(bool search, pid_t *pid, const char *path, const posix_spawn_fi
     return ENOSYS;
   if (!xt__enter(XT_FAM_PROCESS))
     return real(pid, path, fa, attr, argv, envp);
-  xt__record_spawn("spawn", path, argv, caller);
-  xt__childenv ce;
-  xt__childenv_build(&ce, envp);
-  int rc = real(pid, path, fa, attr, argv, ce.envp);
-  xt__childenv_free(&ce);
+  if (!xt__own_process()) {
+    xt__leave();
+    return real(pid, path, fa, attr, argv, envp);
+  }
+  /* The caller may pass NULL for pid; the child must still be remembered. */
+  pid_t child = 0;
+  int rc = real(&child, path, fa, attr, argv, prepare_child(path, argv, envp, caller));
+  if (rc == 0) {
+    started_child(child, envp);
+    if (pid)
+      *pid = child;
+  }
   xt__leave();
   return rc;
 }
@@ -226,8 +310,14 @@ static pthread_mutex_t sys_lock = PTHREAD_MUTEX_INITIALIZER;
 static int sys_users;
 static struct sigaction sys_saved_int, sys_saved_quit;
 
+/* The real waitpid: the caller joins the child's exit itself. */
 static int wait_child(pid_t pid, int *status) {
-  while (waitpid(pid, status, 0) < 0) {
+  waitpid_fn wp = REAL(waitpid);
+  if (!wp) {
+    errno = ENOSYS;
+    return -1;
+  }
+  while (wp(pid, status, 0) < 0) {
     if (errno != EINTR)
       return -1;
   }
@@ -245,7 +335,7 @@ XT_HOOK int system(const char *cmd) {
   }
   posix_spawn_fn spawn_real = REAL(posix_spawn);
   char *argv[] = {"sh", "-c", "--", (char *)cmd, NULL};
-  xt__record_spawn("spawn", "/bin/sh", argv, RA);
+  char **env = prepare_child("/bin/sh", argv, environ, RA);
 
   struct sigaction ign = {.sa_handler = SIG_IGN};
   sigemptyset(&ign.sa_mask);
@@ -276,21 +366,21 @@ XT_HOOK int system(const char *cmd) {
   posix_spawnattr_setsigmask(&attr, &omask);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
 
-  xt__childenv ce;
-  xt__childenv_build(&ce, NULL);
   pid_t pid;
   int status = -1;
-  int rc = spawn_real ? spawn_real(&pid, "/bin/sh", NULL, &attr, argv, ce.envp) : ENOSYS;
+  int rc = spawn_real ? spawn_real(&pid, "/bin/sh", NULL, &attr, argv, env) : ENOSYS;
   int err = 0;
   if (rc == 0) {
+    started_child(pid, env);
     if (wait_child(pid, &status) < 0) {
       err = errno;
       status = -1;
+    } else {
+      xt__kid_join(pid, WIFEXITED(status), true);
     }
   } else {
     status = W_EXITCODE(127, 0); /* what glibc returns when the shell cannot start */
   }
-  xt__childenv_free(&ce);
   posix_spawnattr_destroy(&attr);
 
   pthread_mutex_lock(&sys_lock);
@@ -330,7 +420,7 @@ XT_HOOK FILE *popen(const char *cmd, const char *mode) {
   }
   bool cloexec = strchr(mode, 'e') != NULL;
   char *argv[] = {"sh", "-c", (char *)cmd, NULL};
-  xt__record_spawn("spawn", "/bin/sh", argv, RA);
+  char **env = prepare_child("/bin/sh", argv, environ, RA);
   FILE *fp = NULL;
   popen_ent *ent = malloc(sizeof *ent);
   int fds[2];
@@ -345,15 +435,15 @@ XT_HOOK FILE *popen(const char *cmd, const char *mode) {
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, theirs, reading ? 1 : 0);
-  xt__childenv ce;
-  xt__childenv_build(&ce, NULL);
   /* POSIX: the child must not keep other popen streams open. */
   pthread_mutex_lock(&popen_lock);
   for (popen_ent *e = popen_list; e; e = e->next)
     if (e->fd != (reading ? 1 : 0))
       posix_spawn_file_actions_addclose(&fa, e->fd);
   pid_t pid;
-  int rc = spawn_real(&pid, "/bin/sh", &fa, NULL, argv, ce.envp);
+  int rc = spawn_real(&pid, "/bin/sh", &fa, NULL, argv, env);
+  if (rc == 0)
+    started_child(pid, env);
   if (rc == 0 && (fp = fdopen(mine, reading ? "r" : "w")) != NULL) {
     if (!cloexec)
       fcntl(mine, F_SETFD, 0);
@@ -365,7 +455,6 @@ XT_HOOK FILE *popen(const char *cmd, const char *mode) {
   }
   pthread_mutex_unlock(&popen_lock);
   int err = rc ? rc : errno;
-  xt__childenv_free(&ce);
   posix_spawn_file_actions_destroy(&fa);
   close_fn cl = REAL(close);
   if (cl)
@@ -386,6 +475,14 @@ XT_HOOK FILE *popen(const char *cmd, const char *mode) {
 }
 
 XT_HOOK int pclose(FILE *fp) {
+  pclose_fn real = REAL(pclose);
+  if (__atomic_load_n(&xt__state, __ATOMIC_ACQUIRE) != 2) {
+    if (!real) {
+      errno = ENOSYS;
+      return -1;
+    }
+    return real(fp);
+  }
   popen_ent *ent = NULL;
   pthread_mutex_lock(&popen_lock);
   for (popen_ent **pp = &popen_list; *pp; pp = &(*pp)->next) {
@@ -397,7 +494,6 @@ XT_HOOK int pclose(FILE *fp) {
   }
   pthread_mutex_unlock(&popen_lock);
   if (!ent) {
-    pclose_fn real = REAL(pclose);
     if (!real) {
       errno = ENOSYS;
       return -1;
@@ -407,7 +503,13 @@ XT_HOOK int pclose(FILE *fp) {
   fclose(fp);
   int status;
   int rc = wait_child(ent->pid, &status);
+  int err = errno;
+  if (rc == 0 && xt__enter(XT_FAM_PROCESS)) {
+    xt__kid_join(ent->pid, WIFEXITED(status), true);
+    xt__leave();
+  }
   free(ent);
+  errno = err;
   return rc < 0 ? -1 : status;
 }
 

@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/resource.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #define XT_REAL_SYMBOLS(X)                                                                  \
@@ -64,6 +66,11 @@
   X(FILE *, popen, (const char *, const char *))                                            \
   X(int, pclose, (FILE *))                                                                  \
   X(void, _exit, (int))                                                                     \
+  X(pid_t, wait, (int *))                                                                   \
+  X(pid_t, waitpid, (pid_t, int *, int))                                                    \
+  X(pid_t, wait3, (int *, int, struct rusage *))                                            \
+  X(pid_t, wait4, (pid_t, int *, int, struct rusage *))                                     \
+  X(int, waitid, (idtype_t, id_t, siginfo_t *, int))                                        \
   /* sockets */                                                                             \
   X(int, connect, (int, const struct sockaddr *, socklen_t))                                \
   X(int, accept, (int, struct sockaddr *, socklen_t *))                                     \
