@@ -92,6 +92,13 @@ void xt__kid_add(pid_t pid, uint64_t task) {
   __atomic_store_n(&k->pid, pid, __ATOMIC_RELEASE);
 }
 
+/* A child whose start failed after it was entered (a vfork child's exec). */
+void xt__kid_forget(pid_t pid) {
+  pid_t expect = pid;
+  __atomic_compare_exchange_n(&kids[(unsigned)pid % KIDS].pid, &expect, 0, false,
+                              __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+}
+
 /* The task of a child we started traced, or 0; forgotten once reaped. */
 static uint64_t kid_find(pid_t pid, bool reaped) {
   struct kid *k = &kids[(unsigned)pid % KIDS];

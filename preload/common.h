@@ -152,10 +152,12 @@ uint64_t xt__exit_event_id(void);
 uint64_t xt__exit_id_spend(void);
 uint64_t xt__exit_key_own(void);
 uint64_t xt__exit_key_kids(void);
-/* A fork child's new identity; a child started traced in task; a wait that
- * returned pid (caller holds the guard). */
+/* A fork child's new identity; a child started traced in task (and taken
+ * back when its start failed); a wait that returned pid (caller holds the
+ * guard). */
 void xt__kids_fork_child(void);
 void xt__kid_add(pid_t pid, uint64_t task);
+void xt__kid_forget(pid_t pid);
 void xt__kid_join(pid_t pid, bool exited, bool reaped);
 
 #endif

@@ -136,6 +136,33 @@ static size_t child_bytes(char *const envp[]) {
   return XT_SPAWN_LABEL + xt__childenv_bytes(envp);
 }
 
+/* The exec of a vfork child. Its pid is final and its parent's thread is
+ * suspended until the exec, so it can name its exit the way a forked child's
+ * is named: by the parent's key for its children, with its pid entered in the
+ * parent's table of traced children (the parent's memory, written lock-free
+ * as any thread of the parent could). The entry is taken back if the exec
+ * fails, since the child then exits without recording anything. */
+static int vfork_child_exec(enum exec_kind kind, int fd, const char *path, char *const argv[],
+                            char *const envp[], int flags, void *mem) {
+  if (!mem)
+    mem = xt__scratch(child_bytes(envp));
+  if (!mem)
+    return call_exec(kind, fd, path, argv, envp, flags);
+  pid_t self = getpid();
+  uint64_t task = envp && envp[0] ? xt_context()->task_id : 0;
+  if (task)
+    xt__kid_add(self, task);
+  char **env = xt__childenv_build((char *)mem + XT_SPAWN_LABEL, envp,
+                                  task ? xt__exit_key_kids() : 0);
+  int rc = call_exec(kind, fd, path, argv, env, flags);
+  if (task) {
+    int err = errno;
+    xt__kid_forget(self);
+    errno = err;
+  }
+  return rc;
+}
+
 /* envp is what the program passes (the environ forms pass environ); mem is
  * scratch of child_bytes(envp), NULL to get it here.
  *
@@ -152,10 +179,7 @@ static int do_exec(enum exec_kind kind, int fd, const char *path, char *const ar
     return call_exec(kind, fd, path, argv, envp, flags);
   if (!xt__own_process()) {
     xt__leave();
-    if (!mem)
-      mem = xt__scratch(child_bytes(envp));
-    char **env = mem ? xt__childenv_build((char *)mem + XT_SPAWN_LABEL, envp, 0) : (char **)envp;
-    return call_exec(kind, fd, path, argv, env, flags);
+    return vfork_child_exec(kind, fd, path, argv, envp, flags, mem);
   }
   if (!mem)
     mem = xt__scratch(child_bytes(envp));

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # vfork + execve: the exec hook runs in the child on the parent's memory and
 # must leave the parent as it was. The parent goes on recording (lines, a
-# thread, a forked child with the right parent), and the exec'd image
-# continues the task under its own command line.
+# thread, a forked child with the right parent), the exec'd image continues
+# the task under its own command line, and the waitpid joins its exit.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/process_lib.sh"
 pl_start_server
@@ -17,5 +17,8 @@ check "$r" 'ev("vfork child ran") as $c | start_of($c.ProcessID) as $s
 check "$r" 'ev("thread after vfork").ParentEventID == [ev("after vfork 0").EventID]
   and (ev("forked after vfork") as $c | fork_of($c.ProcessID) as $f
     | $c.ParentEventID == [$f.EventID] and $f.ParentEventID == [ev("thread after vfork").EventID])
-  and ev("after vfork 0").ParentEventID == [ev("before vfork").EventID]' \
+  and ev("after vfork 0").ParentEventID[0] == ev("before vfork").EventID' \
   "the parent must go on recording after the vfork, with current parents"
+check "$r" 'exit_of(ev("vfork child ran").ProcessID).EventID as $x
+  | ev("after vfork 0").ParentEventID == [ev("before vfork").EventID, $x]' \
+  "the parent's waitpid must join the vfork child's exit"
