@@ -70,7 +70,7 @@ void xt__childenv_build(xt__childenv *ce, char *const envp[]) {
     }
     vec[k++] = envp[i];
   }
-  bg_context *ctx = xt_context();
+  const bg_context *ctx = xt_context_peek();
   if (ctx->task_id) {
     size_t pre = sizeof "XTRACE_BAGGAGE=" - 1;
     memcpy(ce->baggage, "XTRACE_BAGGAGE=", pre);

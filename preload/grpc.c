@@ -118,7 +118,7 @@ static void server_arrived(const xt__gtag *t, const void *caller) {
   xt__label_cat(&label, "grpc receive ", rec.method, " from ", peer, NULL);
   xt_kv kv[] = {{"method", rec.method}, {"peer", peer}, {"metadata_error", why}};
   record(&label, kv, why ? 3 : 2, caller);
-  xt__gcall_set_ctx(call, xt_context(), false);
+  xt__gcall_set_ctx(call, xt_context_peek(), false);
   xt__gsnap_free(&rec.ctx);
 }
 
@@ -407,7 +407,7 @@ static grpc_op *copy_ops(batch *b) {
 }
 
 static void client_batch(batch *b, const xt__gcall *rec) {
-  bg_context *ctx = xt_context();
+  const bg_context *ctx = xt_context_peek();
   int si = find_op(b->ops, b->nops, GRPC_OP_SEND_INITIAL_METADATA);
   if (si >= 0 && ctx->task_id) {
     char peer[96], text[320];

@@ -49,9 +49,13 @@ int xt_flush(unsigned timeout_ms);
  * more than once; events emitted afterwards are dropped and counted. */
 void xt_shutdown(void);
 
-/* The calling thread's context. Never NULL; valid for the thread's lifetime. */
+/* The calling thread's context. Never NULL; valid for the thread's lifetime.
+ * It is allocated on the thread's first call (a thread's static TLS stays
+ * small); xt_context_peek() reads it without allocating, and gives an empty
+ * context to a thread that has none. */
 bg_context *xt_context(void);
-static inline bool xt_in_task(void) { return xt_context()->task_id != 0; }
+const bg_context *xt_context_peek(void);
+bool xt_in_task(void);
 void xt_context_set(const bg_context *ctx);
 void xt_context_clear(void);
 
