@@ -11,10 +11,14 @@
  * possibly interrupting malloc itself. mmap is a plain system call, safe
  * there in practice. A thread that only reads its context (most of gRPC's
  * and the C library's own threads) never gets a block: reading an absent one
- * gives an empty context. */
+ * gives an empty context.
+ *
+ * Nothing here locks, so fork needs no handler: the forking thread keeps its
+ * block in the child (the mapping is copied with the rest of memory), and
+ * the blocks of threads that do not exist there are left alone like the
+ * rest of their memory. */
 #include <pthread.h>
 #include <stdatomic.h>
-#include <string.h>
 #include <sys/mman.h>
 
 #include "client.h"
