@@ -4,7 +4,9 @@
  * lock-free buffer and advances the thread's parents. A reporter thread turns
  * records into X-Trace v4 reports and sends them, framed for pubsub, to the
  * collector. The calling thread never locks, allocates or makes a syscall
- * beyond reading the clock, and never waits for the collector.
+ * beyond reading the clock, and never waits for the collector; the one
+ * exception is a thread's first write to its context, which maps the
+ * context's memory (mmap, safe in a signal handler).
  */
 #ifndef XTRACE_XTRACE_H
 #define XTRACE_XTRACE_H
