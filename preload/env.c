@@ -148,7 +148,7 @@ char **xt__childenv_build(void *mem, char *const envp[], uint64_t exit_key) {
       continue;
     vec[k++] = envp[i];
   }
-  const bg_context *ctx = xt_context();
+  const bg_context *ctx = xt_context_peek();
   if (ctx->task_id) {
     size_t pre = sizeof BAGGAGE_VAR - 1;
     memcpy(baggage, BAGGAGE_VAR, pre);

@@ -54,7 +54,7 @@ void *xt__grpc_wrap_tag(grpc_completion_queue *cq, void *tag, grpc_call *call, b
 
 void xt__grpc_wrap_capture(void *wrapped, void *tag) {
   if (wrapped != tag)
-    xt__gsnap_take(&((wrapper *)wrapped)->ctx, xt_context());
+    xt__gsnap_take(&((wrapper *)wrapped)->ctx, xt_context_peek());
 }
 
 void xt__grpc_unwrap_tag(void *wrapped, void *tag) {

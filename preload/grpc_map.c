@@ -250,8 +250,11 @@ void xt__gcall_unref(grpc_call *call) {
 
 /* Method registrations ------------------------------------------------------ */
 
-/* Written a handful of times at start-up and read per call: a small
- * insert-only table. */
+/* Read per call, written at every registration: a small table, one record
+ * per handle, never removed. Core hands out the same handle each time a
+ * channel registers the same method, and grpc++ registers every method of
+ * a service each time a stub is constructed, so a record per registration
+ * would grow without bound in a program that makes stubs per request. */
 typedef struct named {
   struct named *next;
   void *key;
@@ -263,16 +266,28 @@ static pthread_mutex_t names_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static size_t name_slot(void *key) { return hash2(key, NULL) % 256; }
 
+/* A handle that comes back with another method (its channel or server was
+ * destroyed and the memory reused) is renamed in place: nobody can still be
+ * looking it up for its old meaning, as that handle died with its channel. */
 void xt__gmethod_put(void *handle, const char *method) {
-  named *n = calloc(1, sizeof *n);
-  if (!n)
-    return;
-  n->key = handle;
-  copy_str(n->method, sizeof n->method, method, strlen(method));
   size_t i = name_slot(handle);
   pthread_mutex_lock(&names_lock);
-  n->next = names[i];
-  __atomic_store_n(&names[i], n, __ATOMIC_RELEASE);
+  named *n = names[i];
+  while (n && n->key != handle)
+    n = n->next;
+  if (n) {
+    if (strncmp(n->method, method, sizeof n->method - 1) != 0)
+      copy_str(n->method, sizeof n->method, method, strlen(method));
+    pthread_mutex_unlock(&names_lock);
+    return;
+  }
+  n = calloc(1, sizeof *n);
+  if (n) {
+    n->key = handle;
+    copy_str(n->method, sizeof n->method, method, strlen(method));
+    n->next = names[i];
+    __atomic_store_n(&names[i], n, __ATOMIC_RELEASE);
+  }
   pthread_mutex_unlock(&names_lock);
 }
 

@@ -80,11 +80,14 @@ int xt__gmd_build_request(xt__gmd_out *out, const grpc_metadata *md, size_t n,
   int pl = bg_traceparent_encode(ctx, tp);
   if (pl > 0)
     add(out, n, KEY_TRACEPARENT, tp, (size_t)pl);
-  if (ctx->items.count) {
-    char bag[BAGGAGE_MAX];
-    int bl = bg_w3c_baggage_encode(&ctx->items, bag, sizeof bag);
+  /* On the heap: the hook's whole stack stays within 2 KiB, and baggage
+   * is rare. */
+  char *bag = ctx->items.count ? malloc(BAGGAGE_MAX) : NULL;
+  if (bag) {
+    int bl = bg_w3c_baggage_encode(&ctx->items, bag, BAGGAGE_MAX);
     if (bl > 0)
       add(out, n, KEY_BAGGAGE, bag, (size_t)bl);
+    free(bag);
   }
   return 0;
 }

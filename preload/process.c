@@ -149,7 +149,7 @@ static int vfork_child_exec(enum exec_kind kind, int fd, const char *path, char 
   if (!mem)
     return call_exec(kind, fd, path, argv, envp, flags);
   pid_t self = getpid();
-  uint64_t task = envp && envp[0] ? xt_context()->task_id : 0;
+  uint64_t task = envp && envp[0] ? xt_context_peek()->task_id : 0;
   if (task)
     xt__kid_add(self, task);
   char **env = xt__childenv_build((char *)mem + XT_SPAWN_LABEL, envp,
@@ -292,7 +292,7 @@ static char **prepare_child(const char *what, char *const argv[], char *const en
  * record its exit under the ID our wait joins. */
 static void started_child(pid_t pid, char *const env[]) {
   if (env && env[0])
-    xt__kid_add(pid, xt_context()->task_id);
+    xt__kid_add(pid, xt_context_peek()->task_id);
 }
 
 static int spawn(bool search, pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,

@@ -102,7 +102,7 @@ static void thread_finish(void *unused) {
   self_rec = NULL;
   xt__depth++;
   xt__thread_drain();
-  bg_context *ctx = xt_context();
+  const bg_context *ctx = xt_context_peek();
   r->task = ctx->task_id;
   r->nparents = ctx->nparents;
   memcpy(r->parents, ctx->parents, sizeof r->parents[0] * ctx->nparents);
@@ -150,7 +150,7 @@ XT_HOOK int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
   memset(r, 0, offsetof(thread_rec, start));
   r->fn = fn;
   r->arg = arg;
-  bg_context_copy(&r->start, xt_context());
+  bg_context_copy(&r->start, xt_context_peek());
   int detach = PTHREAD_CREATE_JOINABLE;
   if (attr)
     pthread_attr_getdetachstate(attr, &detach);

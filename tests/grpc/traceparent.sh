@@ -40,3 +40,13 @@ want=$(printf '00-0000000000000000%016x-%016x-01' "$tid" "$eid")
 hex=$(printf '%016x' "$tid")
 wait_task "$hex" "any(.[]; .EventID == \"$eid\" and (.Label | startswith(\"grpc call\")))" ||
   fail "the traceparent's parent-id is not the client's grpc call event"
+
+# Baggage items the client's task carries (here inherited from its
+# environment) go out in a W3C baggage key.
+start_server peer2 0 "$MDPEER" serve
+XTRACE_BAGGAGE="1;00000000000abcde;00000000000abcdf;tenant=blue,user=a%20b" \
+  traced "$ARITH" --in 5 --next-server ":$PORT" >"$T/client2.out" 2>"$T/client2.err" ||
+  fail "traced client with baggage failed"
+for _ in $(seq 100); do grep -qx end "$T/peer2.out" && break; sleep 0.05; done
+bag=$(sed -n "s/^md baggage //p" "$T/peer2.out")
+[ "$bag" = "tenant=blue,user=a%20b" ] || fail "baggage sent: '$bag': $(cat "$T/peer2.out")"

@@ -28,16 +28,24 @@ typedef struct xt__config {
   bool debug;
 } xt__config;
 
-/* Per-thread state. The context is large (items), the rest is what an event
- * needs without a syscall: the TID is fetched once per thread. */
+/* Per-thread state, in static TLS: what an event needs without a syscall
+ * (the TID is fetched once per thread) and a pointer to the context, which
+ * is large (items) and mapped on first need (thread.c). */
 typedef struct xt__thread {
-  bg_context ctx;
+  bg_context *ctx; /* NULL until the thread writes a context */
   int32_t tid;
   bool internal;
   char name[16];
 } xt__thread;
 
 extern XT_TLS xt__thread xt__self;
+
+/* The calling thread's context for writing, mapped if it has none; for
+ * reading, without mapping (an empty context if there is none). */
+bg_context *xt__ctx(void);
+const bg_context *xt__ctx_peek(void);
+/* Creates the key whose destructor unmaps a thread's context at its exit. */
+void xt__thread_key_init(void);
 
 typedef struct xt__client {
   xt__config cfg;

@@ -99,6 +99,7 @@ int xt_init(const xt_config *cfg) {
   }
   err = pthread_atfork(NULL, NULL, fork_child);
   if (err) return -err;
+  xt__thread_key_init();
   atomic_store_explicit(&xt__g.state, XT__ON, memory_order_release);
   return 0;
 }

@@ -1,6 +1,7 @@
-/* The calling thread's side: its context, and turning an event into a ring
- * record. Nothing here locks, allocates or makes a syscall other than reading
- * the clock (and fetching the TID once per thread). */
+/* The calling thread's side: turning an event into a ring record (the
+ * thread's context is thread.c's). Nothing here locks, allocates or makes a
+ * syscall other than reading the clock (and fetching the TID once per
+ * thread). */
 #include <errno.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -9,21 +10,11 @@
 
 #include "client.h"
 
-XT_TLS xt__thread xt__self;
-
 int64_t xt__now_mono_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
-
-bg_context *xt_context(void) { return &xt__self.ctx; }
-
-void xt_context_set(const bg_context *ctx) { bg_context_copy(&xt__self.ctx, ctx); }
-
-void xt_context_clear(void) { bg_context_clear(&xt__self.ctx); }
-
-uint64_t xt_task_start(void) { return bg_context_start_task(&xt__self.ctx); }
 
 int32_t xt_thread_id(void) {
   if (xt__self.tid == 0) xt__self.tid = (int32_t)syscall(SYS_gettid);
@@ -92,8 +83,9 @@ static void count_drop(uint64_t task_id) {
 }
 
 uint64_t xt_event(const xt_event_info *ev) {
-  bg_context *ctx = &xt__self.ctx;
-  if (!ctx->task_id) return 0;
+  /* A thread without a context block has no task either. */
+  bg_context *ctx = xt__self.ctx;
+  if (!ctx || !ctx->task_id) return 0;
   if (atomic_load_explicit(&xt__g.state, memory_order_acquire) != XT__ON) {
     if (atomic_load_explicit(&xt__g.state, memory_order_relaxed) == XT__SHUT) count_drop(ctx->task_id);
     return 0;
@@ -165,8 +157,8 @@ static void collapse(void) {
 }
 
 int xt_join(uint64_t task_id, const uint64_t *parents, size_t n) {
-  bg_context *ctx = &xt__self.ctx;
-  if (task_id == 0 || n == 0) return (int)ctx->nparents;
+  if (task_id == 0 || n == 0) return (int)xt__ctx_peek()->nparents;
+  bg_context *ctx = xt__ctx();
   if (ctx->task_id == 0) {
     ctx->task_id = task_id;
     ctx->nparents = 0;

@@ -4,7 +4,9 @@
  * lock-free buffer and advances the thread's parents. A reporter thread turns
  * records into X-Trace v4 reports and sends them, framed for pubsub, to the
  * collector. The calling thread never locks, allocates or makes a syscall
- * beyond reading the clock, and never waits for the collector.
+ * beyond reading the clock, and never waits for the collector; the one
+ * exception is a thread's first write to its context, which maps the
+ * context's memory (mmap, safe in a signal handler).
  */
 #ifndef XTRACE_XTRACE_H
 #define XTRACE_XTRACE_H
@@ -49,9 +51,13 @@ int xt_flush(unsigned timeout_ms);
  * more than once; events emitted afterwards are dropped and counted. */
 void xt_shutdown(void);
 
-/* The calling thread's context. Never NULL; valid for the thread's lifetime. */
+/* The calling thread's context. Never NULL; valid for the thread's lifetime.
+ * It is allocated on the thread's first call (a thread's static TLS stays
+ * small); xt_context_peek() reads it without allocating, and gives an empty
+ * context to a thread that has none. */
 bg_context *xt_context(void);
-static inline bool xt_in_task(void) { return xt_context()->task_id != 0; }
+const bg_context *xt_context_peek(void);
+bool xt_in_task(void);
 void xt_context_set(const bg_context *ctx);
 void xt_context_clear(void);
 
