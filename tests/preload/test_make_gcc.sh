@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make runs gcc, and the gcc driver runs cc1 and as with vfork + exec: both
-# must descend from the driver's event, not from make's spawn event.
+# must descend from the driver's event, not from make's spawn event; the
+# driver waited for cc1 before it started as, so as also joins cc1's exit.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/process_lib.sh"
 pl_start_server
@@ -15,6 +16,8 @@ defs='def prog($n): [.[] | select((.ProcessName | split(" ")[0] | split("/")[-1]
 r=$(wait_task_where "make -s -C" "$defs"' prog("as") and prog("cc1") and prog("gcc")
   and any(.[]; .ProcessName == "make -s -C '"$PL_TMP/proj"'" and (.Tag | index("exit")))')
 check "$r" "$defs"' prog("gcc") as $g | [.[] | select(.ProcessID == $g.ProcessID) | .EventID] as $gev
-  | (prog("as").ParentEventID | length == 1 and (.[0] as $p | $gev | index($p)))
-  and (prog("cc1").ParentEventID | length == 1 and (.[0] as $p | $gev | index($p)))' \
-  "cc1 and as must descend from an event of the gcc driver"
+  | prog("cc1") as $c | [.[] | select(.ProcessID == $c.ProcessID and (.Tag | index("exit"))) | .EventID] as $cx
+  | (prog("cc1").ParentEventID | length == 1 and (.[0] as $p | $gev | index($p)))
+  and (prog("as").ParentEventID | .[0] as $p | $gev | index($p))
+  and (prog("as").ParentEventID[1:] == $cx)' \
+  "cc1 and as must descend from an event of the gcc driver, as also from the exit of cc1 it waited for"
