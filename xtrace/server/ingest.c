@@ -52,6 +52,7 @@ void xt__ingest_default_limits(xt__ingest_limits *lim) {
   lim->max_buffered = 256u << 20;
   lim->stall_ms = 30000;
   lim->batch_reports = 4096;
+  lim->allow = NULL;
 }
 
 static int64_t now_ms(void) {
@@ -192,7 +193,9 @@ static void on_readable(xt__ingest *in, conn *c) {
 
 static void accept_all(xt__ingest *in) {
   for (;;) {
-    int fd = accept4(in->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    struct sockaddr_storage peer;
+    socklen_t plen = sizeof peer;
+    int fd = accept4(in->lfd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if ((errno == EMFILE || errno == ENFILE) && in->reservefd >= 0) {
         close(in->reservefd);
@@ -203,6 +206,13 @@ static void accept_all(xt__ingest *in) {
         continue;
       }
       return;
+    }
+    /* Closed before a byte is read: a peer outside the allowed networks
+     * learns only that the port is open. */
+    if (in->lim.allow && !xt__nets_allow(in->lim.allow, (struct sockaddr *)&peer)) {
+      close(fd);
+      xt__stats_count(XT_REJ_NOT_ALLOWED);
+      continue;
     }
     conn *c = in->nconns < in->lim.max_connections ? calloc(1, sizeof *c) : NULL;
     if (!c) {

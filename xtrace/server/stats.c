@@ -6,7 +6,7 @@ static const char *const names[XT_REJ_COUNT] = {
     [XT_REJ_FRAME_TOO_LARGE] = "frame_too_large", [XT_REJ_BAD_PROTOBUF] = "bad_protobuf",
     [XT_REJ_NO_TASK] = "no_task_id",              [XT_REJ_WRONG_TOPIC] = "wrong_topic",
     [XT_REJ_TOO_MANY_CONNS] = "too_many_connections", [XT_REJ_MEMORY_LIMIT] = "memory_limit",
-    [XT_REJ_STALLED] = "stalled",
+    [XT_REJ_STALLED] = "stalled",                 [XT_REJ_NOT_ALLOWED] = "network_not_allowed",
 };
 
 const char *xt__reject_name(xt__reject r) { return r < XT_REJ_COUNT ? names[r] : "unknown"; }

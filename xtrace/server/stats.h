@@ -16,6 +16,7 @@ typedef enum xt__reject {
   XT_REJ_TOO_MANY_CONNS,  /* accepted and closed at once */
   XT_REJ_MEMORY_LIMIT,    /* buffered bytes past the global bound: dropped */
   XT_REJ_STALLED,         /* a partial frame left unfinished too long: dropped */
+  XT_REJ_NOT_ALLOWED,     /* a peer outside --reports-allow: closed at accept */
   XT_REJ_COUNT
 } xt__reject;
 
