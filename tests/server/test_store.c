@@ -64,6 +64,9 @@ typedef struct rep {
   const char *tag;
 } rep;
 
+/* A rep.host that leaves the field out; a negative rep.pid leaves ProcessID out. */
+static const char NOHOST[] = "(none)";
+
 static void add(xt__batch *b, rep r) {
   Pubsub__XTraceReportv4 m = PUBSUB__XTRACE_REPORTV4__INIT;
   m.has_task_id = m.has_event_id = m.has_timestamp = m.has_process_id = 1;
@@ -71,7 +74,8 @@ static void add(xt__batch *b, rep r) {
   m.event_id = r.event;
   m.timestamp = r.ts;
   m.label = (char *)r.label;
-  m.host = (char *)(r.host ? r.host : "h");
+  m.host = r.host == NOHOST ? NULL : (char *)(r.host ? r.host : "h");
+  if (r.pid < 0) m.has_process_id = 0, r.pid = 0;
   m.process_id = r.pid;
   m.process_name = "proc";
   char *tag = (char *)r.tag;
@@ -119,6 +123,30 @@ static void test_summary_counts_reports_processes_and_hosts(void **st) {
   apply(f, b);
   expect_task(f, 1, "{\"id\":\"0000000000000001\",\"title\":\"a\",\"reports\":4,\"processes\":3,\"hosts\":2,"
                     "\"first\":1700000000000000,\"last\":1700000000000030,\"tags\":[]}");
+}
+
+/* A Go client beside the preload on one machine sends no Host: that is not
+ * a second host. A report without a ProcessID is not another process, and
+ * one without a Host but with the PID of a process seen with one is that
+ * process. */
+static void test_reports_without_host_or_pid_add_no_host_or_process(void **st) {
+  fx *f = *st;
+  xt__batch *b = xt__batch_new();
+  add(b, (rep){1, 1, 1700000000000000, "a", "vm", 10, NULL});
+  add(b, (rep){1, 2, 1700000000000010, "b", NOHOST, 20, NULL});
+  add(b, (rep){1, 3, 1700000000000020, "c", NOHOST, 10, NULL});
+  add(b, (rep){1, 4, 1700000000000030, "d", "vm", -1, NULL});
+  add(b, (rep){1, 5, 1700000000000040, "e", NOHOST, -1, NULL});
+  apply(f, b);
+  expect_task(f, 1, "{\"id\":\"0000000000000001\",\"title\":\"a\",\"reports\":5,\"processes\":2,\"hosts\":1,"
+                    "\"first\":1700000000000000,\"last\":1700000000000040,\"tags\":[]}");
+  /* Nothing but reports from nowhere: still one (unknown) host and process. */
+  b = xt__batch_new();
+  add(b, (rep){2, 1, 1700000000000000, "x", NOHOST, -1, NULL});
+  apply(f, b);
+  char *got = task_json(f, 2);
+  assert_non_null(strstr(got, "\"reports\":1,\"processes\":1,\"hosts\":1,"));
+  free(got);
 }
 
 static void test_title_is_earliest_label_across_batches(void **st) {
@@ -676,6 +704,7 @@ int main(void) {
   xt__log_quiet(1);
   const struct CMUnitTest tests[] = {
       T(test_summary_counts_reports_processes_and_hosts),
+      T(test_reports_without_host_or_pid_add_no_host_or_process),
       T(test_title_is_earliest_label_across_batches),
       T(test_title_tie_goes_to_first_arrival),
       T(test_tags_are_distinct_and_sorted),
