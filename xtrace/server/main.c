@@ -51,7 +51,7 @@ static void usage(FILE *f) {
         "  --export TASK             write one task to stdout and exit; TASK is 1-16 hex digits\n"
         "  --format F                export format: json (default), dot, chrome\n"
         "  --max-connections N       publisher connections kept open at once (default 16384)\n"
-        "  --stall-ms MS             drop a publisher whose partial frame makes no progress\n"
+        "  --stall-ms MS             drop a publisher whose partial frame gets no new byte\n"
         "                            for this long (default 30000); idle ones are kept\n"
         "  --help                    this text\n"
         "\n"

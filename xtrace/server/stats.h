@@ -27,6 +27,7 @@ typedef struct xt__stats {
   atomic_uint_fast64_t accepted; /* connections accepted since start */
   atomic_int_fast64_t connections; /* publisher connections open now */
   atomic_int_fast64_t buffered;  /* bytes held in partial frames now */
+  atomic_uint_fast64_t copied;   /* bytes of partial frames copied between reads */
   atomic_uint_fast64_t rejected[XT_REJ_COUNT];
 } xt__stats;
 
