@@ -321,6 +321,96 @@ static void test_q_wildcards_match_only_themselves(void **st) {
   expect_ids(f, (xt__task_filter){0}, "30 20 10 ");
 }
 
+static sqlite3 *open_rw(fx *f) {
+  char path[128];
+  snprintf(path, sizeof path, "%s/%s", f->dir, XT_DB_FILE);
+  sqlite3 *rw;
+  assert_int_equal(sqlite3_open_v2(path, &rw, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+  return rw;
+}
+
+/* With the stored label text blanked behind the index's back, a q of three
+ * characters or more still finds the task: it is answered from the index,
+ * not by scanning labels. A shorter q cannot use trigrams and scans. */
+static void test_q_is_answered_from_the_full_text_index(void **st) {
+  fx *f = *st;
+  seed_three(f);
+  expect_ids(f, (xt__task_filter){.q = "DEEP lab"}, "20 ");
+  expect_ids(f, (xt__task_filter){.q = "middle\ndeep"}, "20 ");
+  expect_ids(f, (xt__task_filter){.q = "ep"}, "20 ");
+  expect_ids(f, (xt__task_filter){.q = "\"x\" OR deep"}, "");
+  sqlite3 *rw = open_rw(f);
+  assert_int_equal(sqlite3_exec(rw, "UPDATE chunks SET labels = ''", NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close(rw);
+  expect_ids(f, (xt__task_filter){.q = "deep"}, "20 ");
+  expect_ids(f, (xt__task_filter){.q = "ep"}, "");
+}
+
+/* Deleting chunks takes their labels out of the index too. */
+static void test_deleted_chunks_leave_the_index(void **st) {
+  fx *f = *st;
+  seed_three(f);
+  sqlite3 *rw = open_rw(f);
+  assert_int_equal(sqlite3_exec(rw, "DELETE FROM chunks WHERE task = 32", NULL, NULL, NULL), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(rw, "INSERT INTO labels_fts(labels_fts) VALUES('integrity-check')", NULL, NULL,
+                                NULL),
+                   SQLITE_OK);
+  sqlite3_close(rw);
+  expect_ids(f, (xt__task_filter){.q = "deep"}, "");
+  expect_ids(f, (xt__task_filter){.q = "newest"}, "30 ");
+}
+
+/* A database written before the index existed (schema version 2) is indexed
+ * when the server opens it. */
+static void test_older_database_is_indexed_when_opened(void **st) {
+  (void)st;
+  char dir[64] = "/tmp/xtstore.XXXXXX", path[128];
+  assert_non_null(mkdtemp(dir));
+  snprintf(path, sizeof path, "%s/%s", dir, XT_DB_FILE);
+  sqlite3 *db;
+  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  assert_int_equal(
+      sqlite3_exec(db,
+                   "CREATE TABLE chunks(task INTEGER NOT NULL, first INTEGER NOT NULL,"
+                   " n INTEGER NOT NULL, labels TEXT NOT NULL, data BLOB NOT NULL);"
+                   "CREATE INDEX chunks_task ON chunks(task);"
+                   "CREATE TABLE tasks(id INTEGER PRIMARY KEY, title TEXT NOT NULL,"
+                   " first INTEGER NOT NULL, last INTEGER NOT NULL, reports INTEGER NOT NULL,"
+                   " processes INTEGER NOT NULL, hosts INTEGER NOT NULL);"
+                   "CREATE INDEX tasks_first ON tasks(first);"
+                   "CREATE TABLE task_procs(task INTEGER NOT NULL, host TEXT NOT NULL,"
+                   " pid INTEGER NOT NULL, name TEXT NOT NULL, PRIMARY KEY(task, host, pid)) WITHOUT ROWID;"
+                   "CREATE TABLE task_tags(task INTEGER NOT NULL, tag TEXT NOT NULL,"
+                   " PRIMARY KEY(task, tag)) WITHOUT ROWID;"
+                   "CREATE INDEX task_tags_tag ON task_tags(tag);"
+                   "PRAGMA user_version=2;"
+                   "INSERT INTO tasks VALUES(5, 'old', 1, 2, 2, 1, 1), (6, 'other', 3, 3, 1, 1, 1);"
+                   "INSERT INTO chunks VALUES(5, 1, 2, 'old\nlegacy label', x''), (6, 3, 1, 'other', x'');",
+                   NULL, NULL, NULL),
+      SQLITE_OK);
+  sqlite3_close(db);
+  xt__queue q;
+  xt__queue_init(&q, 1 << 20);
+  xt__store *s;
+  assert_int_equal(xt__store_open(&s, dir, &q), 0);
+  fx f = {.db = NULL};
+  assert_int_equal(xt__db_open_read(dir, &f.db), 0);
+  expect_ids(&f, (xt__task_filter){.q = "legacy"}, "05 ");
+  expect_ids(&f, (xt__task_filter){.q = "other"}, "06 ");
+  sqlite3_close(f.db);
+  xt__store_free(s);
+  xt__queue_destroy(&q);
+  /* Opening again does not index twice. */
+  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(db, "INSERT INTO labels_fts(labels_fts) VALUES('integrity-check')", NULL, NULL,
+                                NULL),
+                   SQLITE_OK);
+  sqlite3_close(db);
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  assert_int_equal(system(cmd), 0);
+}
+
 static void test_tag_and_process_filters(void **st) {
   fx *f = *st;
   seed_three(f);
@@ -715,6 +805,9 @@ int main(void) {
       T(test_tasks_limit_and_offset),
       T(test_q_matches_any_label_of_a_task),
       T(test_q_wildcards_match_only_themselves),
+      T(test_q_is_answered_from_the_full_text_index),
+      T(test_deleted_chunks_leave_the_index),
+      cmocka_unit_test(test_older_database_is_indexed_when_opened),
       T(test_tag_and_process_filters),
       T(test_reports_come_back_in_time_order),
       T(test_reports_survive_reopening),

@@ -35,6 +35,28 @@ static char *like_pattern(const char *s) {
   return xt__buf_steal(&b, NULL);
 }
 
+/* q as one FTS5 phrase: in double quotes, its own double quotes doubled, so
+ * no character of it is query syntax. */
+static char *fts_phrase(const char *s) {
+  xt__buf b;
+  xt__buf_init(&b);
+  xt__buf_putc(&b, '"');
+  for (; *s; s++) {
+    if (*s == '"') xt__buf_putc(&b, '"');
+    xt__buf_putc(&b, *s);
+  }
+  xt__buf_putc(&b, '"');
+  return xt__buf_steal(&b, NULL);
+}
+
+/* Characters (UTF-8 sequences) in s, counting up to 3. */
+static int short_text(const char *s) {
+  int n = 0;
+  for (; *s && n < 3; s++)
+    if (((unsigned char)*s & 0xC0) != 0x80) n++;
+  return n < 3;
+}
+
 static const char task_cols[] = "SELECT id, title, reports, processes, hosts, first, last FROM tasks t";
 
 static int tags_json(sqlite3 *db, int64_t task, xt__buf *out) {
@@ -76,8 +98,14 @@ int xt__query_tasks(sqlite3 *db, const xt__task_filter *f, xt__buf *out) {
   xt__buf_init(&sql);
   xt__buf_puts(&sql, task_cols);
   xt__buf_puts(&sql, " WHERE 1");
-  if (f->q)
+  /* A trigram index cannot look up text shorter than three characters:
+   * such a q scans the labels, as every q did before the index. */
+  int q_scan = f->q && short_text(f->q);
+  if (q_scan)
     xt__buf_puts(&sql, " AND EXISTS(SELECT 1 FROM chunks c WHERE c.task = t.id AND c.labels LIKE ?1 ESCAPE '\\')");
+  else if (f->q)
+    xt__buf_puts(&sql, " AND t.id IN (SELECT c.task FROM chunks c WHERE c.rowid IN"
+                       " (SELECT rowid FROM labels_fts WHERE labels_fts MATCH ?1))");
   if (f->tag) xt__buf_puts(&sql, " AND EXISTS(SELECT 1 FROM task_tags g WHERE g.task = t.id AND g.tag = ?2)");
   if (f->process)
     xt__buf_puts(&sql, " AND EXISTS(SELECT 1 FROM task_procs p WHERE p.task = t.id"
@@ -90,7 +118,7 @@ int xt__query_tasks(sqlite3 *db, const xt__task_filter *f, xt__buf *out) {
     xt__log("http", "task query: %s", sqlite3_errmsg(db));
     return -EIO;
   }
-  char *q = f->q ? like_pattern(f->q) : NULL;
+  char *q = !f->q ? NULL : q_scan ? like_pattern(f->q) : fts_phrase(f->q);
   char *p = f->process ? like_pattern(f->process) : NULL;
   if (q) sqlite3_bind_text(st, 1, q, -1, SQLITE_TRANSIENT);
   if (f->tag) sqlite3_bind_text(st, 2, f->tag, -1, SQLITE_TRANSIENT);

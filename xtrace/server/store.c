@@ -52,7 +52,24 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS task_tags(task INTEGER NOT NULL, tag TEXT NOT NULL,"
     " PRIMARY KEY(task, tag)) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS task_tags_tag ON task_tags(tag);"
-    "PRAGMA user_version=2;";
+    /* Full-text index over the labels of each chunk, for q. Trigrams, so
+     * any substring of three characters or more is found through the
+     * index, as the LIKE scan it replaces found it. External content: the
+     * text is read from chunks.labels, not stored twice; the triggers keep
+     * the index in step with every insert and delete. It refers to chunks
+     * by rowid, so the database must never be VACUUMed (that may renumber
+     * the rowids of a table without an INTEGER PRIMARY KEY). */
+    "CREATE VIRTUAL TABLE IF NOT EXISTS labels_fts USING fts5(labels, content='chunks',"
+    " content_rowid='rowid', tokenize='trigram');"
+    "CREATE TRIGGER IF NOT EXISTS chunks_fts_insert AFTER INSERT ON chunks BEGIN"
+    " INSERT INTO labels_fts(rowid, labels) VALUES(new.rowid, new.labels); END;"
+    "CREATE TRIGGER IF NOT EXISTS chunks_fts_delete AFTER DELETE ON chunks BEGIN"
+    " INSERT INTO labels_fts(labels_fts, rowid, labels) VALUES('delete', old.rowid, old.labels); END;"
+    "PRAGMA user_version=3;";
+
+/* Version 2 had no full-text index: the labels it holds are indexed once,
+ * in the same transaction that creates the index. */
+#define SCHEMA_VERSION_FTS 3
 
 static int db_path(const char *dir, char *out, size_t n) {
   int k = snprintf(out, n, "%s/%s", dir, XT_DB_FILE);
@@ -67,6 +84,30 @@ static int exec(sqlite3 *db, const char *sql) {
     return -EIO;
   }
   return 0;
+}
+
+static int user_version(sqlite3 *db) {
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK) return -EIO;
+  int v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -EIO;
+  sqlite3_finalize(st);
+  return v;
+}
+
+/* Creates or upgrades the schema in one transaction: a crash half-way leaves
+ * the old version, which the next start upgrades again. */
+static int create_schema(sqlite3 *db) {
+  if (exec(db, "BEGIN IMMEDIATE") < 0) return -EIO;
+  int v = user_version(db);
+  if (v < 0 || exec(db, schema) < 0) goto fail;
+  if (v > 0 && v < SCHEMA_VERSION_FTS) {
+    xt__log("store", "indexing the labels of an older database for search");
+    if (exec(db, "INSERT INTO labels_fts(labels_fts) VALUES('rebuild')") < 0) goto fail;
+  }
+  if (exec(db, "COMMIT") == 0) return 0;
+fail:
+  exec(db, "ROLLBACK");
+  return -EIO;
 }
 
 static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st) {
@@ -99,7 +140,7 @@ int xt__store_open(xt__store **out, const char *dir, xt__queue *q) {
   if (exec(s->db, "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
                   "PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=8192;"
                   "PRAGMA journal_size_limit=134217728;") < 0 ||
-      exec(s->db, schema) < 0 ||
+      create_schema(s->db) < 0 ||
       prepare(s->db, "BEGIN IMMEDIATE", &s->begin) < 0 || prepare(s->db, "COMMIT", &s->commit) < 0 ||
       prepare(s->db, "ROLLBACK", &s->rollback) < 0 || xt__summary_new(&s->sum, s->db) < 0) {
     xt__store_free(s);
