@@ -22,6 +22,7 @@
 #include "query.h"
 #include "queue.h"
 #include "report.h"
+#include "search.h"
 #include "stats.h"
 #include "store.h"
 
@@ -329,39 +330,107 @@ static sqlite3 *open_rw(fx *f) {
   return rw;
 }
 
-/* With the stored label text blanked behind the index's back, a q of three
- * characters or more still finds the task: it is answered from the index,
- * not by scanning labels. A shorter q cannot use trigrams and scans. */
+static void index_all(sqlite3 *db) {
+  int n;
+  while ((n = xt__search_index_step(db, 2)) > 0) {
+  }
+  assert_int_equal(n, 0);
+  assert_int_equal(xt__search_lag(db), 0);
+}
+
+static void check_index(sqlite3 *db) {
+  assert_int_equal(
+      sqlite3_exec(db, "INSERT INTO labels_fts(labels_fts) VALUES('integrity-check')", NULL, NULL, NULL),
+      SQLITE_OK);
+}
+
+/* Chunks the index has not reached yet are found by a scan; once indexed,
+ * the same q finds the same tasks. */
+static void test_q_finds_chunks_before_and_after_indexing(void **st) {
+  fx *f = *st;
+  seed_three(f);
+  sqlite3 *rw = open_rw(f);
+  assert_int_equal(xt__search_lag(rw), 3);
+  expect_ids(f, (xt__task_filter){.q = "DEEP lab"}, "20 ");
+  expect_ids(f, (xt__task_filter){.q = "middle\ndeep"}, "20 ");
+  expect_ids(f, (xt__task_filter){.q = "100%"}, "10 ");
+  index_all(rw);
+  check_index(rw);
+  expect_ids(f, (xt__task_filter){.q = "DEEP lab"}, "20 ");
+  expect_ids(f, (xt__task_filter){.q = "middle\ndeep"}, "20 ");
+  expect_ids(f, (xt__task_filter){.q = "100%"}, "10 ");
+  expect_ids(f, (xt__task_filter){.q = "1_0"}, "");
+  expect_ids(f, (xt__task_filter){.q = "e"}, "30 20 10 ");
+  sqlite3_close(rw);
+}
+
+/* Text written behind the index's back is not found by a q of three
+ * characters or more: such a q is answered from the index. A shorter q
+ * cannot use trigrams and scans. */
 static void test_q_is_answered_from_the_full_text_index(void **st) {
   fx *f = *st;
   seed_three(f);
-  expect_ids(f, (xt__task_filter){.q = "DEEP lab"}, "20 ");
-  expect_ids(f, (xt__task_filter){.q = "middle\ndeep"}, "20 ");
-  expect_ids(f, (xt__task_filter){.q = "ep"}, "20 ");
-  expect_ids(f, (xt__task_filter){.q = "\"x\" OR deep"}, "");
   sqlite3 *rw = open_rw(f);
-  assert_int_equal(sqlite3_exec(rw, "UPDATE chunks SET labels = ''", NULL, NULL, NULL), SQLITE_OK);
+  index_all(rw);
+  assert_int_equal(sqlite3_exec(rw, "UPDATE chunks SET labels = 'deep' WHERE task = 48", NULL, NULL, NULL),
+                   SQLITE_OK);
   sqlite3_close(rw);
   expect_ids(f, (xt__task_filter){.q = "deep"}, "20 ");
-  expect_ids(f, (xt__task_filter){.q = "ep"}, "");
+  expect_ids(f, (xt__task_filter){.q = "ep"}, "30 20 ");
 }
 
-/* Deleting chunks takes their labels out of the index too. */
+/* A q held by more chunks than the candidate bound walks the tasks newest
+ * first; one held by a few collects their tasks. Both check the text
+ * exactly: a chunk that holds every trigram of q but not q is no match. */
+static void test_q_with_many_or_few_candidates(void **st) {
+  fx *f = *st;
+  xt__batch *b = xt__batch_new();
+  char labels[2100][32];
+  for (int i = 0; i < 2100; i++) {
+    snprintf(labels[i], sizeof labels[i], "needle %d hay", i);
+    add(b, (rep){0x1000 + i, 1, 1700000000000000 + i, labels[i], NULL, 1, NULL});
+  }
+  add(b, (rep){0x9000, 1, 1600000000000000, "xyz-abc", NULL, 1, NULL});
+  apply(f, b);
+  sqlite3 *rw = open_rw(f);
+  index_all(rw);
+  sqlite3_close(rw);
+  char *got = tasks_json(f, (xt__task_filter){.q = "NEEDLE", .limit = 3});
+  assert_non_null(strstr(got, "[{\"id\":\"0000000000001833\""));
+  assert_non_null(strstr(got, "},{\"id\":\"0000000000001832\""));
+  assert_non_null(strstr(got, "},{\"id\":\"0000000000001831\""));
+  free(got);
+  got = tasks_json(f, (xt__task_filter){.q = "needle 7 hay"});
+  assert_non_null(strstr(got, "[{\"id\":\"0000000000001007\""));
+  assert_null(strstr(got, "},{"));
+  free(got);
+  expect_ids(f, (xt__task_filter){.q = "abcxyz"}, "");
+  expect_ids(f, (xt__task_filter){.q = "xyz-a"}, "00 ");
+}
+
+/* Deleting chunks takes their labels out of the index, and a chunk stored
+ * after the last one was deleted does not take its rowid (which the index
+ * has seen) but a new one, and is indexed. */
 static void test_deleted_chunks_leave_the_index(void **st) {
   fx *f = *st;
   seed_three(f);
   sqlite3 *rw = open_rw(f);
-  assert_int_equal(sqlite3_exec(rw, "DELETE FROM chunks WHERE task = 32", NULL, NULL, NULL), SQLITE_OK);
-  assert_int_equal(sqlite3_exec(rw, "INSERT INTO labels_fts(labels_fts) VALUES('integrity-check')", NULL, NULL,
-                                NULL),
-                   SQLITE_OK);
-  sqlite3_close(rw);
+  index_all(rw);
+  assert_int_equal(sqlite3_exec(rw, "DELETE FROM chunks WHERE task IN (32, 48)", NULL, NULL, NULL), SQLITE_OK);
+  check_index(rw);
   expect_ids(f, (xt__task_filter){.q = "deep"}, "");
-  expect_ids(f, (xt__task_filter){.q = "newest"}, "30 ");
+  xt__batch *b = xt__batch_new();
+  add(b, (rep){0x40, 9, 1700000000009000, "later label", NULL, 4, NULL});
+  apply(f, b);
+  assert_int_equal(xt__search_lag(rw), 1);
+  index_all(rw);
+  check_index(rw);
+  expect_ids(f, (xt__task_filter){.q = "later"}, "40 ");
+  sqlite3_close(rw);
 }
 
-/* A database written before the index existed (schema version 2) is indexed
- * when the server opens it. */
+/* A database written before the index existed (schema version 2) is
+ * searchable at once when the server opens it, and indexed like new data. */
 static void test_older_database_is_indexed_when_opened(void **st) {
   (void)st;
   char dir[64] = "/tmp/xtstore.XXXXXX", path[128];
@@ -396,16 +465,16 @@ static void test_older_database_is_indexed_when_opened(void **st) {
   fx f = {.db = NULL};
   assert_int_equal(xt__db_open_read(dir, &f.db), 0);
   expect_ids(&f, (xt__task_filter){.q = "legacy"}, "05 ");
+  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  assert_int_equal(xt__search_lag(db), 2);
+  index_all(db);
+  check_index(db);
+  expect_ids(&f, (xt__task_filter){.q = "legacy"}, "05 ");
   expect_ids(&f, (xt__task_filter){.q = "other"}, "06 ");
+  sqlite3_close(db);
   sqlite3_close(f.db);
   xt__store_free(s);
   xt__queue_destroy(&q);
-  /* Opening again does not index twice. */
-  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-  assert_int_equal(sqlite3_exec(db, "INSERT INTO labels_fts(labels_fts) VALUES('integrity-check')", NULL, NULL,
-                                NULL),
-                   SQLITE_OK);
-  sqlite3_close(db);
   char cmd[128];
   snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
   assert_int_equal(system(cmd), 0);
@@ -805,7 +874,9 @@ int main(void) {
       T(test_tasks_limit_and_offset),
       T(test_q_matches_any_label_of_a_task),
       T(test_q_wildcards_match_only_themselves),
+      T(test_q_finds_chunks_before_and_after_indexing),
       T(test_q_is_answered_from_the_full_text_index),
+      T(test_q_with_many_or_few_candidates),
       T(test_deleted_chunks_leave_the_index),
       cmocka_unit_test(test_older_database_is_indexed_when_opened),
       T(test_tag_and_process_filters),

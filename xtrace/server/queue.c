@@ -130,6 +130,14 @@ xt__batch *xt__queue_pop_group(xt__queue *q, int64_t deadline_ns, size_t enough)
   return list;
 }
 
+int xt__queue_ready(xt__queue *q, int64_t deadline_ns, size_t enough) {
+  if (enough > q->max_bytes) enough = q->max_bytes;
+  pthread_mutex_lock(&q->mu);
+  int ready = q->closed || (q->head && (q->bytes >= enough || xt__queue_clock_ns() >= deadline_ns));
+  pthread_mutex_unlock(&q->mu);
+  return ready;
+}
+
 void xt__queue_close(xt__queue *q) {
   pthread_mutex_lock(&q->mu);
   q->closed = 1;

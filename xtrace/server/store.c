@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "stats.h"
+#include "search.h"
 #include "summary.h"
 
 /* Group commit. A transaction writes every page it touched to the WAL (16
@@ -52,24 +53,8 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS task_tags(task INTEGER NOT NULL, tag TEXT NOT NULL,"
     " PRIMARY KEY(task, tag)) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS task_tags_tag ON task_tags(tag);"
-    /* Full-text index over the labels of each chunk, for q. Trigrams, so
-     * any substring of three characters or more is found through the
-     * index, as the LIKE scan it replaces found it. External content: the
-     * text is read from chunks.labels, not stored twice; the triggers keep
-     * the index in step with every insert and delete. It refers to chunks
-     * by rowid, so the database must never be VACUUMed (that may renumber
-     * the rowids of a table without an INTEGER PRIMARY KEY). */
-    "CREATE VIRTUAL TABLE IF NOT EXISTS labels_fts USING fts5(labels, content='chunks',"
-    " content_rowid='rowid', tokenize='trigram');"
-    "CREATE TRIGGER IF NOT EXISTS chunks_fts_insert AFTER INSERT ON chunks BEGIN"
-    " INSERT INTO labels_fts(rowid, labels) VALUES(new.rowid, new.labels); END;"
-    "CREATE TRIGGER IF NOT EXISTS chunks_fts_delete AFTER DELETE ON chunks BEGIN"
-    " INSERT INTO labels_fts(labels_fts, rowid, labels) VALUES('delete', old.rowid, old.labels); END;"
     "PRAGMA user_version=3;";
 
-/* Version 2 had no full-text index: the labels it holds are indexed once,
- * in the same transaction that creates the index. */
-#define SCHEMA_VERSION_FTS 3
 
 static int db_path(const char *dir, char *out, size_t n) {
   int k = snprintf(out, n, "%s/%s", dir, XT_DB_FILE);
@@ -86,26 +71,12 @@ static int exec(sqlite3 *db, const char *sql) {
   return 0;
 }
 
-static int user_version(sqlite3 *db) {
-  sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK) return -EIO;
-  int v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -EIO;
-  sqlite3_finalize(st);
-  return v;
-}
-
-/* Creates or upgrades the schema in one transaction: a crash half-way leaves
- * the old version, which the next start upgrades again. */
+/* Creates or upgrades the schema in one transaction. Version 2 had no
+ * full-text index: its chunks are below no watermark, so the writer indexes
+ * them in the background like new ones, and search scans them until then. */
 static int create_schema(sqlite3 *db) {
   if (exec(db, "BEGIN IMMEDIATE") < 0) return -EIO;
-  int v = user_version(db);
-  if (v < 0 || exec(db, schema) < 0) goto fail;
-  if (v > 0 && v < SCHEMA_VERSION_FTS) {
-    xt__log("store", "indexing the labels of an older database for search");
-    if (exec(db, "INSERT INTO labels_fts(labels_fts) VALUES('rebuild')") < 0) goto fail;
-  }
-  if (exec(db, "COMMIT") == 0) return 0;
-fail:
+  if (exec(db, schema) == 0 && exec(db, xt__search_schema) == 0 && exec(db, "COMMIT") == 0) return 0;
   exec(db, "ROLLBACK");
   return -EIO;
 }
@@ -196,6 +167,25 @@ int xt__store_apply(xt__store *s, const xt__batch *list) {
   return 0;
 }
 
+/* Chunks per step of the search index: some 1,600 labels in bulk, a few
+ * milliseconds of work, so a group that becomes ready waits little. */
+#define INDEX_STEP_CHUNKS 16
+
+static void note_lag(xt__store *s) {
+  long long lag = xt__search_lag(s->db);
+  if (lag >= 0) atomic_store_explicit(&xt__g_stats.search_lag, lag, memory_order_relaxed);
+}
+
+/* Fills the search index in the writer's spare time: step by step until it
+ * has caught up or the next group is ready to commit (pop_group would not
+ * wait), so ingest never waits for the index. Under a sustained flood it
+ * falls behind, and search scans the chunks it has not reached. */
+static void index_until_ready(xt__store *s, int64_t deadline, size_t enough) {
+  while (!xt__queue_ready(s->q, deadline, enough))
+    if (xt__search_index_step(s->db, INDEX_STEP_CHUNKS) <= 0) break;
+  note_lag(s);
+}
+
 /* The first report after a quiet spell is committed at once (the last
  * commit is long past); the ones that follow wait for the interval to run
  * out, or for a large group. Closing the queue ends any wait, so shutdown
@@ -210,6 +200,7 @@ static void *writer(void *arg) {
     last = xt__queue_clock_ns();
     xt__store_apply(s, list);
     xt__queue_recycle(s->q, list);
+    index_until_ready(s, last + s->commit_ns, enough);
   }
   return NULL;
 }

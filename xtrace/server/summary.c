@@ -74,7 +74,12 @@ int xt__summary_new(xt__summary **out, sqlite3 *db) {
            " hosts = max(1, (SELECT count(DISTINCT host) FROM task_procs WHERE task = ?1 AND host <> ''))"
            " WHERE id = ?1",
            &s->recount) < 0 ||
-      prep(db, "INSERT INTO chunks(task, first, n, labels, data) VALUES(?1, ?2, ?3, ?4, ?5)", &s->add_chunk) < 0) {
+      /* Above every rowid the search index has seen, even if the last
+       * chunks were deleted (search.c says why). */
+      prep(db,
+           "INSERT INTO chunks(rowid, task, first, n, labels, data) VALUES(max(coalesce((SELECT max(rowid)"
+           " FROM chunks), 0), (SELECT indexed FROM fts_state)) + 1, ?1, ?2, ?3, ?4, ?5)",
+           &s->add_chunk) < 0) {
     xt__summary_free(s);
     return -EIO;
   }
