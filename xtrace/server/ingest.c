@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -311,6 +312,14 @@ static void *run(void *arg) {
   struct epoll_event evs[256];
   int64_t last_sweep = now_ms();
   for (;;) {
+    /* While commits fail, nothing is read: the publishers' data waits in
+     * the kernel and then in their own buffers, which count what they drop.
+     * The batch being filled is kept and queued once commits succeed. */
+    if (atomic_load_explicit(&xt__g_stats.store_failing, memory_order_relaxed)) {
+      struct pollfd p = {.fd = in->stopfd, .events = POLLIN};
+      if (poll(&p, 1, 100) > 0) break;
+      continue;
+    }
     /* With reports waiting in the batch, poll without blocking: once the
      * sockets are quiet the batch goes to the writer at once. */
     int n = epoll_wait(in->efd, evs, 256, in->cur->n ? 0 : 1000);

@@ -230,6 +230,9 @@ static int start(server *s, options *o) {
  * queue so the writer commits what is left and ends; end the event streams
  * before the HTTP daemon joins their threads. */
 static void stop(server *s) {
+  /* While commits fail, ingest may be blocked on a full queue: the writer
+   * must give up on them for ingest to stop. */
+  if (s->store) xt__store_stop_retrying(s->store);
   if (s->ingest) xt__ingest_stop(s->ingest);
   xt__queue_close(&s->q);
   if (s->store) xt__store_join(s->store);

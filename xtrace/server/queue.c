@@ -138,6 +138,17 @@ int xt__queue_ready(xt__queue *q, int64_t deadline_ns, size_t enough) {
   return ready;
 }
 
+int xt__queue_wait_closed(xt__queue *q, int ms) {
+  int64_t deadline = xt__queue_clock_ns() + (int64_t)ms * 1000000;
+  struct timespec ts = {(time_t)(deadline / 1000000000), (long)(deadline % 1000000000)};
+  pthread_mutex_lock(&q->mu);
+  while (!q->closed && xt__queue_clock_ns() < deadline)
+    pthread_cond_timedwait(&q->not_empty, &q->mu, &ts);
+  int closed = q->closed;
+  pthread_mutex_unlock(&q->mu);
+  return closed;
+}
+
 void xt__queue_close(xt__queue *q) {
   pthread_mutex_lock(&q->mu);
   q->closed = 1;

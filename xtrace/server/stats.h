@@ -29,6 +29,9 @@ typedef struct xt__stats {
   atomic_int_fast64_t buffered;  /* bytes held in partial frames now */
   atomic_uint_fast64_t copied;   /* bytes of partial frames copied between reads */
   atomic_int_fast64_t search_lag; /* stored chunks the search index has not reached */
+  atomic_uint_fast64_t store_errors; /* failed commit attempts */
+  atomic_uint_fast64_t reports_lost; /* accepted, never stored */
+  atomic_int store_failing;          /* commits failing now: ingest paused */
   atomic_uint_fast64_t rejected[XT_REJ_COUNT];
 } xt__stats;
 

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,7 @@ struct xt__store {
   int64_t commit_ns; /* least time between the starts of two commits */
   pthread_t thread;
   int started;
+  atomic_int stopping; /* stop retrying failed commits */
 };
 
 static const char schema[] =
@@ -145,17 +147,31 @@ static int apply_all(xt__store *s, const xt__batch *list, size_t *count) {
   return xt__summary_flush(s->sum);
 }
 
+/* Failures that may pass (a full disk, an I/O error, a lock, memory): the
+ * same transaction is worth trying again. */
+static int transient(int code) {
+  switch (code & 0xff) {
+  case SQLITE_FULL: case SQLITE_IOERR: case SQLITE_BUSY: case SQLITE_LOCKED: case SQLITE_NOMEM:
+  case SQLITE_CANTOPEN: case SQLITE_READONLY: case SQLITE_PROTOCOL: case SQLITE_OK:
+    return 1;
+  default:
+    return 0;
+  }
+}
+
 int xt__store_apply(xt__store *s, const xt__batch *list) {
   size_t count = 0;
   xt__summary_reset(s->sum);
   if (step(s->begin) < 0) {
     xt__log("store", "begin: %s", sqlite3_errmsg(s->db));
-    return -EIO;
+    return transient(sqlite3_extended_errcode(s->db)) ? -EAGAIN : -EIO;
   }
   if (apply_all(s, list, &count) < 0 || step(s->commit) < 0) {
+    /* SQLITE_OK here means the failure was ours (memory). */
+    int code = sqlite3_extended_errcode(s->db);
     xt__log("store", "batch of %zu reports not stored: %s", count, sqlite3_errmsg(s->db));
     step(s->rollback);
-    return -EIO;
+    return transient(code) ? -EAGAIN : -EIO;
   }
   atomic_fetch_add_explicit(&xt__g_stats.stored, count, memory_order_relaxed);
   atomic_fetch_add_explicit(&xt__g_stats.batches, 1, memory_order_relaxed);
@@ -186,6 +202,45 @@ static void index_until_ready(xt__store *s, int64_t deadline, size_t enough) {
   note_lag(s);
 }
 
+static size_t reports_in(const xt__batch *list) {
+  size_t n = 0;
+  for (; list; list = list->next) n += list->n;
+  return n;
+}
+
+static void set_failing(int on) {
+  atomic_store_explicit(&xt__g_stats.store_failing, on, memory_order_relaxed);
+}
+
+/* Commits a group, trying again while the failure may pass, so a full disk
+ * loses nothing already accepted: meanwhile ingest stops reading
+ * (store_failing), TCP holds the publishers back and their own buffers drop
+ * and count what does not fit. Reports are lost (and counted) only when the
+ * database refuses them for good, or when the server is stopped before a
+ * commit succeeds. A transaction either commits whole or not at all, so a
+ * retry stores nothing twice. */
+static void store_group(xt__store *s, const xt__batch *list) {
+  int wait_ms = 100, rc;
+  while ((rc = xt__store_apply(s, list)) < 0) {
+    atomic_fetch_add_explicit(&xt__g_stats.store_errors, 1, memory_order_relaxed);
+    if (rc != -EAGAIN || atomic_load_explicit(&s->stopping, memory_order_relaxed) ||
+        xt__queue_wait_closed(s->q, wait_ms)) {
+      size_t n = reports_in(list);
+      atomic_fetch_add_explicit(&xt__g_stats.reports_lost, n, memory_order_relaxed);
+      xt__log("store", "%zu reports lost: %s", n,
+              rc == -EAGAIN ? "stopped before a commit succeeded" : "the database refused them");
+      break;
+    }
+    if (!atomic_load_explicit(&xt__g_stats.store_failing, memory_order_relaxed))
+      xt__log("store", "commits failing: publishers are not read until one succeeds");
+    set_failing(1);
+    if (wait_ms < 2000) wait_ms *= 2;
+  }
+  if (rc == 0 && atomic_load_explicit(&xt__g_stats.store_failing, memory_order_relaxed))
+    xt__log("store", "commit succeeded: reading publishers again");
+  set_failing(0);
+}
+
 /* The first report after a quiet spell is committed at once (the last
  * commit is long past); the ones that follow wait for the interval to run
  * out, or for a large group. Closing the queue ends any wait, so shutdown
@@ -198,7 +253,7 @@ static void *writer(void *arg) {
   xt__batch *list;
   while ((list = xt__queue_pop_group(s->q, last + s->commit_ns, enough)) != NULL) {
     last = xt__queue_clock_ns();
-    xt__store_apply(s, list);
+    store_group(s, list);
     xt__queue_recycle(s->q, list);
     index_until_ready(s, last + s->commit_ns, enough);
   }
@@ -211,6 +266,8 @@ int xt__store_start(xt__store *s) {
   s->started = 1;
   return 0;
 }
+
+void xt__store_stop_retrying(xt__store *s) { atomic_store_explicit(&s->stopping, 1, memory_order_relaxed); }
 
 void xt__store_join(xt__store *s) {
   if (!s->started) return;
