@@ -22,6 +22,7 @@
 #include "query.h"
 #include "queue.h"
 #include "report.h"
+#include "retain.h"
 #include "search.h"
 #include "stats.h"
 #include "store.h"
@@ -426,6 +427,63 @@ static void test_deleted_chunks_leave_the_index(void **st) {
   index_all(rw);
   check_index(rw);
   expect_ids(f, (xt__task_filter){.q = "later"}, "40 ");
+  sqlite3_close(rw);
+}
+
+static int64_t scalar_of(sqlite3 *db, const char *sql) {
+  sqlite3_stmt *st;
+  assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+  int64_t v = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  return v;
+}
+
+/* Tasks whose last report is past the age limit go, each with every row of
+ * it (and its labels out of the search index); the others stay. */
+static void test_retention_deletes_old_tasks_whole(void **st) {
+  fx *f = *st;
+  seed_three(f);
+  sqlite3 *rw = open_rw(f);
+  index_all(rw);
+  xt__retain_limits lim = {.max_age_us = 1000};
+  assert_int_equal(xt__retain_step(rw, &lim, 1700000000002500, 0, 8), 2);
+  assert_int_equal(xt__retain_step(rw, &lim, 1700000000002500, 0, 8), 0);
+  check_index(rw);
+  assert_int_equal(scalar_of(rw, "SELECT count(*) FROM tasks"), 1);
+  assert_int_equal(scalar_of(rw, "SELECT count(*) FROM chunks WHERE task <> 48"), 0);
+  assert_int_equal(scalar_of(rw, "SELECT count(*) FROM task_procs WHERE task <> 48"), 0);
+  assert_int_equal(scalar_of(rw, "SELECT count(*) FROM task_tags WHERE task <> 48"), 0);
+  sqlite3_close(rw);
+  expect_ids(f, (xt__task_filter){0}, "30 ");
+  expect_ids(f, (xt__task_filter){.q = "deep"}, "");
+}
+
+/* Past the size bound, the least recently active tasks go first, whole,
+ * until the pages in use are back under it. */
+static void test_size_bound_deletes_least_recently_active_first(void **st) {
+  fx *f = *st;
+  char label[301];
+  memset(label, 'x', 300);
+  label[300] = 0;
+  xt__batch *b = xt__batch_new();
+  for (int t = 0; t < 60; t++)
+    for (int i = 0; i < 40; i++) add(b, (rep){0x100 + t, i + 1, 1700000000000000 + t * 1000 + i, label, NULL, 1, NULL});
+  apply(f, b);
+  sqlite3 *rw = open_rw(f);
+  index_all(rw);
+  int64_t used = xt__retain_used_bytes(rw), target = used / 2;
+  xt__retain_limits lim = {.max_bytes = target};
+  int n = xt__retain_step(rw, &lim, 0, target, 1000);
+  assert_true(n > 0 && n < 60);
+  assert_true(xt__retain_used_bytes(rw) <= target);
+  /* The survivors are the most recent tasks, each whole. */
+  assert_int_equal(scalar_of(rw, "SELECT min(id) FROM tasks"), 0x100 + n);
+  assert_int_equal(scalar_of(rw, "SELECT count(*) FROM tasks t WHERE reports <>"
+                                 " (SELECT sum(n) FROM chunks c WHERE c.task = t.id)"),
+                   0);
+  assert_int_equal(scalar_of(rw, "SELECT count(DISTINCT task) FROM chunks"), 60 - n);
+  check_index(rw);
   sqlite3_close(rw);
 }
 
@@ -879,6 +937,8 @@ int main(void) {
       T(test_q_with_many_or_few_candidates),
       T(test_deleted_chunks_leave_the_index),
       cmocka_unit_test(test_older_database_is_indexed_when_opened),
+      T(test_retention_deletes_old_tasks_whole),
+      T(test_size_bound_deletes_least_recently_active_first),
       T(test_tag_and_process_filters),
       T(test_reports_come_back_in_time_order),
       T(test_reports_survive_reopening),

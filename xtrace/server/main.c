@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include "log.h"
 #include "net.h"
 #include "queue.h"
+#include "retain.h"
 #include "store.h"
 
 #define QUEUE_BYTES (64u << 20)
@@ -30,11 +32,13 @@ typedef struct options {
   const char *reports_addr, *http_addr, *data_dir, *export_task, *format;
   char *allow_hosts, *reports_allow; /* every --allow-host / --reports-allow, joined by commas */
   xt__ingest_limits lim;
+  xt__retain_limits retain;
 } options;
 
 static void usage(FILE *f) {
   fputs("usage: xtrace-server [--reports-addr HOST:PORT] [--http-addr HOST:PORT] [--data-dir DIR]\n"
         "                    [--allow-host NAME[,NAME...]] [--reports-allow CIDR[,CIDR...]]\n"
+        "                    [--retain-days N] [--max-db-bytes N]\n"
         "       xtrace-server --export TASK [--format json|dot|chrome] [--data-dir DIR]\n"
         "\n"
         "Collects X-Trace v4 reports (pubsub frames over TCP), stores them in SQLite\n"
@@ -43,6 +47,9 @@ static void usage(FILE *f) {
         "  --reports-addr HOST:PORT  where publishers connect (default 127.0.0.1:5563)\n"
         "  --http-addr HOST:PORT     HTTP API and UI (default 127.0.0.1:4080)\n"
         "  --data-dir DIR            database directory (default ./xtrace-data)\n"
+        "  --retain-days N           delete tasks whose last report is older than N days\n"
+        "  --max-db-bytes N          delete the least recently active tasks while the database\n"
+        "                            uses more than N bytes (suffix K, M, G: powers of 1024)\n"
         "  --allow-host NAME[,...]   more names (or addresses) the HTTP port answers to in\n"
         "                            the Host header; other Hosts get 403\n"
         "  --reports-allow CIDR[,...] networks publishers may connect from (default:\n"
@@ -72,6 +79,20 @@ static long positive(const char *s) {
   return v;
 }
 
+/* A byte count with an optional K, M or G (powers of 1024). */
+static int64_t byte_count(const char *s) {
+  char *end;
+  errno = 0;
+  long long v = strtoll(s, &end, 10);
+  int shift = *end == 'K' || *end == 'k' ? 10 : *end == 'M' || *end == 'm' ? 20 : *end == 'G' || *end == 'g' ? 30 : 0;
+  if (shift) end++;
+  if (errno || *end || end == s || v <= 0 || v > (INT64_MAX >> 30)) {
+    fprintf(stderr, "xtrace-server: '%s' is not a byte count (N, NK, NM or NG)\n", s);
+    return -1;
+  }
+  return (int64_t)v << shift;
+}
+
 /* Appends a comma and s to *list, so a flag given twice adds to the first. */
 static int append_list(char **list, const char *s) {
   size_t old = *list ? strlen(*list) : 0, n = strlen(s);
@@ -90,8 +111,9 @@ static int parse_options(int argc, char **argv, options *o) {
       {"format", required_argument, NULL, 'f'},       {"help", no_argument, NULL, 'h'},
       {"max-connections", required_argument, NULL, 'm'}, {"stall-ms", required_argument, NULL, 's'},
       {"allow-host", required_argument, NULL, 'A'},   {"reports-allow", required_argument, NULL, 'R'},
+      {"retain-days", required_argument, NULL, 'D'},  {"max-db-bytes", required_argument, NULL, 'B'},
       {NULL, 0, NULL, 0}};
-  *o = (options){"127.0.0.1:5563", "127.0.0.1:4080", "./xtrace-data", NULL, "json", NULL, NULL, {0}};
+  *o = (options){"127.0.0.1:5563", "127.0.0.1:4080", "./xtrace-data", NULL, "json", NULL, NULL, {0}, {0, 0}};
   xt__ingest_default_limits(&o->lim);
   int c;
   long v;
@@ -110,6 +132,13 @@ static int parse_options(int argc, char **argv, options *o) {
     case 's':
       if ((v = positive(optarg)) < 0) return -EINVAL;
       o->lim.stall_ms = (int)v;
+      break;
+    case 'D':
+      if ((v = positive(optarg)) < 0 || v > 100000) return -EINVAL;
+      o->retain.max_age_us = (int64_t)v * 86400 * 1000000;
+      break;
+    case 'B':
+      if ((o->retain.max_bytes = byte_count(optarg)) < 0) return -EINVAL;
       break;
     case 'A':
       if (append_list(&o->allow_hosts, optarg) < 0) return -ENOMEM;
@@ -155,6 +184,7 @@ typedef struct server {
   xt__events *events;
   xt__ingest *ingest;
   xt__http *http;
+  xt__retain *retain;
 } server;
 
 /* The Host names the HTTP port answers and the networks the report port
@@ -211,6 +241,10 @@ static int start(server *s, options *o) {
     close(hfd);
     return rc;
   }
+  if ((rc = xt__retain_start(&s->retain, o->data_dir, &o->retain)) < 0) {
+    close(hfd);
+    return rc;
+  }
   xt__store_on_commit(s->store, xt__events_commit, s->events);
   if ((rc = xt__store_start(s->store)) < 0 || (rc = xt__ingest_start(s->ingest)) < 0) {
     close(hfd);
@@ -233,6 +267,7 @@ static void stop(server *s) {
   /* While commits fail, ingest may be blocked on a full queue: the writer
    * must give up on them for ingest to stop. */
   if (s->store) xt__store_stop_retrying(s->store);
+  xt__retain_stop(s->retain);
   if (s->ingest) xt__ingest_stop(s->ingest);
   xt__queue_close(&s->q);
   if (s->store) xt__store_join(s->store);

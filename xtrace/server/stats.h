@@ -32,6 +32,7 @@ typedef struct xt__stats {
   atomic_uint_fast64_t store_errors; /* failed commit attempts */
   atomic_uint_fast64_t reports_lost; /* accepted, never stored */
   atomic_int store_failing;          /* commits failing now: ingest paused */
+  atomic_uint_fast64_t tasks_deleted; /* by retention */
   atomic_uint_fast64_t rejected[XT_REJ_COUNT];
 } xt__stats;
 

@@ -50,6 +50,8 @@ static const char schema[] =
     " first INTEGER NOT NULL, last INTEGER NOT NULL, reports INTEGER NOT NULL,"
     " processes INTEGER NOT NULL, hosts INTEGER NOT NULL);"
     "CREATE INDEX IF NOT EXISTS tasks_first ON tasks(first);"
+    /* Retention deletes the least recently active tasks first. */
+    "CREATE INDEX IF NOT EXISTS tasks_last ON tasks(last);"
     "CREATE TABLE IF NOT EXISTS task_procs(task INTEGER NOT NULL, host TEXT NOT NULL,"
     " pid INTEGER NOT NULL, name TEXT NOT NULL, PRIMARY KEY(task, host, pid)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS task_tags(task INTEGER NOT NULL, tag TEXT NOT NULL,"
