@@ -16,7 +16,7 @@ pub=$1 check=$2
 fail() { echo "FAIL: $*" >&2; exit 1; }
 stat_of() { xt_stats_json | jq ".$1"; }
 mnt=$(mktemp -d "${TMPDIR:-/tmp}/xtfull.XXXXXX")
-if ! mount -t tmpfs -o size=32m tmpfs "$mnt" 2>/dev/null; then
+if ! mount -t tmpfs -o size=64m tmpfs "$mnt" 2>/dev/null; then
   rmdir "$mnt"
   echo "SKIP: cannot mount a tmpfs here"
   exit 77
@@ -28,9 +28,11 @@ cleanup() {
   umount "$mnt" && rmdir "$mnt"
 }
 trap cleanup EXIT
-# Leave about 3 MiB for the database: far less than the reports need.
-head -c $((29 << 20)) /dev/zero >"$mnt/ballast"
-n=40000
+# Leave about 3 MiB for the database: far less than the reports need. Once
+# the ballast goes, 64 MiB hold them and the WAL (checkpointed only every
+# 128 MiB) several times over.
+head -c $((61 << 20)) /dev/zero >"$mnt/ballast"
+n=20000
 XT_DATA_DIR=$mnt/data xt_server_start
 trap cleanup EXIT
 "$pub" "$XTRACE_SERVER" bench $n &
