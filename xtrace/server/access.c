@@ -91,7 +91,6 @@ static int for_each_interface(int (*fn)(void *arg, const xt__ip *addr, const xt_
   return rc;
 }
 
-/* ---- Host names ---- */
 
 struct xt__hosts {
   char **names; /* lower case, no trailing dot */
@@ -267,7 +266,6 @@ void xt__hosts_free(xt__hosts *h) {
   free(h);
 }
 
-/* ---- Networks ---- */
 
 typedef struct net {
   xt__ip ip; /* host bits cleared */
