@@ -33,7 +33,7 @@ grep -q '^event: task$' "$events" || fail "no task event on /api/events"
   fail "event data is not the task summary"
 
 same_json "stats" "$(xt_stats_json | jq -c '{received, stored, connections, rejected}')" \
-  '{"received":7,"stored":7,"connections":0,"rejected":{"frame_too_large":0,"bad_protobuf":0,"no_task_id":0,"wrong_topic":0,"too_many_connections":0,"memory_limit":0,"stalled":0}}'
+  '{"received":7,"stored":7,"connections":0,"rejected":{"frame_too_large":0,"bad_protobuf":0,"no_task_id":0,"wrong_topic":0,"too_many_connections":0,"memory_limit":0,"stalled":0,"network_not_allowed":0}}'
 
 same_json "task list, newest first" "$(xt_tasks_json)" '[
  {"id":"0000000000000003","title":"q\"uote \\ back\nline \u0001 bad\ufffd end","reports":1,"processes":1,"hosts":1,

@@ -11,11 +11,15 @@
  *                                    (except absurd-*) a good report of task 0xbad0
  *   publisher ADDR partial SECONDS   half a frame, then silence for SECONDS
  *   publisher ADDR idle N SECONDS    N connections that send nothing
+ *   publisher ADDR drip TASK SIZE CHUNK PERIOD_MS
+ *                                    one report with a SIZE-byte label, CHUNK bytes
+ *                                    per write every PERIOD_MS (0: one write)
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -310,6 +314,45 @@ static int idle(int n, int seconds) {
   return 0;
 }
 
+/* One large frame, sent slowly: what a publisher on a congested link, or a
+ * hostile one, looks like to the server. */
+static int drip(int64_t task, long size, long chunk, long period_ms) {
+  if (size <= 0 || size > (long)XT_FRAME_MAX_MESSAGE - 4096 || period_ms < 0 || (period_ms && chunk <= 0)) {
+    fprintf(stderr, "publisher: drip needs 0 < SIZE <= 1 MiB - 4096, PERIOD_MS >= 0, CHUNK > 0 if PERIOD_MS > 0\n");
+    return 2;
+  }
+  char *label = malloc((size_t)size + 1);
+  uint8_t *buf = malloc((size_t)size + 4096);
+  if (!label || !buf) return 1;
+  memset(label, 'x', (size_t)size);
+  label[size] = 0;
+  Pubsub__XTraceReportv4 r = PUBSUB__XTRACE_REPORTV4__INIT;
+  r.has_task_id = r.has_event_id = r.has_timestamp = r.has_process_id = 1;
+  r.task_id = task;
+  r.event_id = 1;
+  r.timestamp = 1700000000000000;
+  r.host = "h";
+  r.process_id = 1;
+  r.label = label;
+  size_t n = frame_report(buf, &r);
+  int fd = connect_addr(), one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  for (size_t off = 0; off < n;) {
+    size_t k = period_ms && (size_t)chunk < n - off ? (size_t)chunk : n - off;
+    send_all(fd, buf + off, k);
+    off += k;
+    if (period_ms && off < n) {
+      struct timespec ts = {period_ms / 1000, (period_ms % 1000) * 1000000};
+      while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+      }
+    }
+  }
+  close(fd);
+  free(label);
+  free(buf);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc < 3) {
     fprintf(stderr, "usage: publisher HOST:PORT MODE [ARGS]\n");
@@ -321,6 +364,8 @@ int main(int argc, char **argv) {
   if (strcmp(mode, "bench") == 0 && argc > 3) return bench(atol(argv[3]));
   if (strcmp(mode, "trickle") == 0 && argc > 5) return trickle(atol(argv[3]), atol(argv[4]), atol(argv[5]));
   if (strcmp(mode, "idle") == 0 && argc > 4) return idle(atoi(argv[3]), atoi(argv[4]));
+  if (strcmp(mode, "drip") == 0 && argc > 6)
+    return drip((int64_t)strtoull(argv[3], NULL, 16), atol(argv[4]), atol(argv[5]), atol(argv[6]));
   if (strcmp(mode, "one") == 0 && argc > 4) {
     int fd = connect_addr();
     spec s = {(int64_t)strtoull(argv[3], NULL, 16), 7, {0}, 0, 1700000000000000, "h", "p", argv[4], 1, 1,

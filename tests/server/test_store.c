@@ -22,6 +22,8 @@
 #include "query.h"
 #include "queue.h"
 #include "report.h"
+#include "retain.h"
+#include "search.h"
 #include "stats.h"
 #include "store.h"
 
@@ -64,6 +66,9 @@ typedef struct rep {
   const char *tag;
 } rep;
 
+/* A rep.host that leaves the field out; a negative rep.pid leaves ProcessID out. */
+static const char NOHOST[] = "(none)";
+
 static void add(xt__batch *b, rep r) {
   Pubsub__XTraceReportv4 m = PUBSUB__XTRACE_REPORTV4__INIT;
   m.has_task_id = m.has_event_id = m.has_timestamp = m.has_process_id = 1;
@@ -71,7 +76,8 @@ static void add(xt__batch *b, rep r) {
   m.event_id = r.event;
   m.timestamp = r.ts;
   m.label = (char *)r.label;
-  m.host = (char *)(r.host ? r.host : "h");
+  m.host = r.host == NOHOST ? NULL : (char *)(r.host ? r.host : "h");
+  if (r.pid < 0) m.has_process_id = 0, r.pid = 0;
   m.process_id = r.pid;
   m.process_name = "proc";
   char *tag = (char *)r.tag;
@@ -119,6 +125,30 @@ static void test_summary_counts_reports_processes_and_hosts(void **st) {
   apply(f, b);
   expect_task(f, 1, "{\"id\":\"0000000000000001\",\"title\":\"a\",\"reports\":4,\"processes\":3,\"hosts\":2,"
                     "\"first\":1700000000000000,\"last\":1700000000000030,\"tags\":[]}");
+}
+
+/* A Go client beside the preload on one machine sends no Host: that is not
+ * a second host. A report without a ProcessID is not another process, and
+ * one without a Host but with the PID of a process seen with one is that
+ * process. */
+static void test_reports_without_host_or_pid_add_no_host_or_process(void **st) {
+  fx *f = *st;
+  xt__batch *b = xt__batch_new();
+  add(b, (rep){1, 1, 1700000000000000, "a", "vm", 10, NULL});
+  add(b, (rep){1, 2, 1700000000000010, "b", NOHOST, 20, NULL});
+  add(b, (rep){1, 3, 1700000000000020, "c", NOHOST, 10, NULL});
+  add(b, (rep){1, 4, 1700000000000030, "d", "vm", -1, NULL});
+  add(b, (rep){1, 5, 1700000000000040, "e", NOHOST, -1, NULL});
+  apply(f, b);
+  expect_task(f, 1, "{\"id\":\"0000000000000001\",\"title\":\"a\",\"reports\":5,\"processes\":2,\"hosts\":1,"
+                    "\"first\":1700000000000000,\"last\":1700000000000040,\"tags\":[]}");
+  /* Nothing but reports from nowhere: still one (unknown) host and process. */
+  b = xt__batch_new();
+  add(b, (rep){2, 1, 1700000000000000, "x", NOHOST, -1, NULL});
+  apply(f, b);
+  char *got = task_json(f, 2);
+  assert_non_null(strstr(got, "\"reports\":1,\"processes\":1,\"hosts\":1,"));
+  free(got);
 }
 
 static void test_title_is_earliest_label_across_batches(void **st) {
@@ -291,6 +321,221 @@ static void test_q_wildcards_match_only_themselves(void **st) {
   expect_ids(f, (xt__task_filter){.q = "_"}, "");
   expect_ids(f, (xt__task_filter){.q = "'; DROP TABLE tasks; --"}, "");
   expect_ids(f, (xt__task_filter){0}, "30 20 10 ");
+}
+
+static sqlite3 *open_rw(fx *f) {
+  char path[128];
+  snprintf(path, sizeof path, "%s/%s", f->dir, XT_DB_FILE);
+  sqlite3 *rw;
+  assert_int_equal(sqlite3_open_v2(path, &rw, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+  return rw;
+}
+
+static void index_all(sqlite3 *db) {
+  int n;
+  while ((n = xt__search_index_step(db, 2)) > 0) {
+  }
+  assert_int_equal(n, 0);
+  assert_int_equal(xt__search_lag(db), 0);
+}
+
+static void check_index(sqlite3 *db) {
+  assert_int_equal(
+      sqlite3_exec(db, "INSERT INTO labels_fts(labels_fts) VALUES('integrity-check')", NULL, NULL, NULL),
+      SQLITE_OK);
+}
+
+/* Chunks the index has not reached yet are found by a scan; once indexed,
+ * the same q finds the same tasks. */
+static void test_q_finds_chunks_before_and_after_indexing(void **st) {
+  fx *f = *st;
+  seed_three(f);
+  sqlite3 *rw = open_rw(f);
+  assert_int_equal(xt__search_lag(rw), 3);
+  expect_ids(f, (xt__task_filter){.q = "DEEP lab"}, "20 ");
+  expect_ids(f, (xt__task_filter){.q = "middle\ndeep"}, "20 ");
+  expect_ids(f, (xt__task_filter){.q = "100%"}, "10 ");
+  index_all(rw);
+  check_index(rw);
+  expect_ids(f, (xt__task_filter){.q = "DEEP lab"}, "20 ");
+  expect_ids(f, (xt__task_filter){.q = "middle\ndeep"}, "20 ");
+  expect_ids(f, (xt__task_filter){.q = "100%"}, "10 ");
+  expect_ids(f, (xt__task_filter){.q = "1_0"}, "");
+  expect_ids(f, (xt__task_filter){.q = "e"}, "30 20 10 ");
+  sqlite3_close(rw);
+}
+
+/* Text written behind the index's back is not found by a q of three
+ * characters or more: such a q is answered from the index. A shorter q
+ * cannot use trigrams and scans. */
+static void test_q_is_answered_from_the_full_text_index(void **st) {
+  fx *f = *st;
+  seed_three(f);
+  sqlite3 *rw = open_rw(f);
+  index_all(rw);
+  assert_int_equal(sqlite3_exec(rw, "UPDATE chunks SET labels = 'deep' WHERE task = 48", NULL, NULL, NULL),
+                   SQLITE_OK);
+  sqlite3_close(rw);
+  expect_ids(f, (xt__task_filter){.q = "deep"}, "20 ");
+  expect_ids(f, (xt__task_filter){.q = "ep"}, "30 20 ");
+}
+
+/* A q held by more chunks than the candidate bound walks the tasks newest
+ * first; one held by a few collects their tasks. Both check the text
+ * exactly: a chunk that holds every trigram of q but not q is no match. */
+static void test_q_with_many_or_few_candidates(void **st) {
+  fx *f = *st;
+  xt__batch *b = xt__batch_new();
+  char labels[2100][32];
+  for (int i = 0; i < 2100; i++) {
+    snprintf(labels[i], sizeof labels[i], "needle %d hay", i);
+    add(b, (rep){0x1000 + i, 1, 1700000000000000 + i, labels[i], NULL, 1, NULL});
+  }
+  add(b, (rep){0x9000, 1, 1600000000000000, "xyz-abc", NULL, 1, NULL});
+  apply(f, b);
+  sqlite3 *rw = open_rw(f);
+  index_all(rw);
+  sqlite3_close(rw);
+  char *got = tasks_json(f, (xt__task_filter){.q = "NEEDLE", .limit = 3});
+  assert_non_null(strstr(got, "[{\"id\":\"0000000000001833\""));
+  assert_non_null(strstr(got, "},{\"id\":\"0000000000001832\""));
+  assert_non_null(strstr(got, "},{\"id\":\"0000000000001831\""));
+  free(got);
+  got = tasks_json(f, (xt__task_filter){.q = "needle 7 hay"});
+  assert_non_null(strstr(got, "[{\"id\":\"0000000000001007\""));
+  assert_null(strstr(got, "},{"));
+  free(got);
+  expect_ids(f, (xt__task_filter){.q = "abcxyz"}, "");
+  expect_ids(f, (xt__task_filter){.q = "xyz-a"}, "00 ");
+}
+
+/* Deleting chunks takes their labels out of the index, and a chunk stored
+ * after the last one was deleted does not take its rowid (which the index
+ * has seen) but a new one, and is indexed. */
+static void test_deleted_chunks_leave_the_index(void **st) {
+  fx *f = *st;
+  seed_three(f);
+  sqlite3 *rw = open_rw(f);
+  index_all(rw);
+  assert_int_equal(sqlite3_exec(rw, "DELETE FROM chunks WHERE task IN (32, 48)", NULL, NULL, NULL), SQLITE_OK);
+  check_index(rw);
+  expect_ids(f, (xt__task_filter){.q = "deep"}, "");
+  xt__batch *b = xt__batch_new();
+  add(b, (rep){0x40, 9, 1700000000009000, "later label", NULL, 4, NULL});
+  apply(f, b);
+  assert_int_equal(xt__search_lag(rw), 1);
+  index_all(rw);
+  check_index(rw);
+  expect_ids(f, (xt__task_filter){.q = "later"}, "40 ");
+  sqlite3_close(rw);
+}
+
+static int64_t scalar_of(sqlite3 *db, const char *sql) {
+  sqlite3_stmt *st;
+  assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+  int64_t v = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  return v;
+}
+
+/* Tasks whose last report is past the age limit go, each with every row of
+ * it (and its labels out of the search index); the others stay. */
+static void test_retention_deletes_old_tasks_whole(void **st) {
+  fx *f = *st;
+  seed_three(f);
+  sqlite3 *rw = open_rw(f);
+  index_all(rw);
+  xt__retain_limits lim = {.max_age_us = 1000};
+  assert_int_equal(xt__retain_step(rw, &lim, 1700000000002500, 0, 8), 2);
+  assert_int_equal(xt__retain_step(rw, &lim, 1700000000002500, 0, 8), 0);
+  check_index(rw);
+  assert_int_equal(scalar_of(rw, "SELECT count(*) FROM tasks"), 1);
+  assert_int_equal(scalar_of(rw, "SELECT count(*) FROM chunks WHERE task <> 48"), 0);
+  assert_int_equal(scalar_of(rw, "SELECT count(*) FROM task_procs WHERE task <> 48"), 0);
+  assert_int_equal(scalar_of(rw, "SELECT count(*) FROM task_tags WHERE task <> 48"), 0);
+  sqlite3_close(rw);
+  expect_ids(f, (xt__task_filter){0}, "30 ");
+  expect_ids(f, (xt__task_filter){.q = "deep"}, "");
+}
+
+/* Past the size bound, the least recently active tasks go first, whole,
+ * until the pages in use are back under it. */
+static void test_size_bound_deletes_least_recently_active_first(void **st) {
+  fx *f = *st;
+  char label[301];
+  memset(label, 'x', 300);
+  label[300] = 0;
+  xt__batch *b = xt__batch_new();
+  for (int t = 0; t < 60; t++)
+    for (int i = 0; i < 40; i++) add(b, (rep){0x100 + t, i + 1, 1700000000000000 + t * 1000 + i, label, NULL, 1, NULL});
+  apply(f, b);
+  sqlite3 *rw = open_rw(f);
+  index_all(rw);
+  int64_t used = xt__retain_used_bytes(rw), target = used / 2;
+  xt__retain_limits lim = {.max_bytes = target};
+  int n = xt__retain_step(rw, &lim, 0, target, 1000);
+  assert_true(n > 0 && n < 60);
+  assert_true(xt__retain_used_bytes(rw) <= target);
+  /* The survivors are the most recent tasks, each whole. */
+  assert_int_equal(scalar_of(rw, "SELECT min(id) FROM tasks"), 0x100 + n);
+  assert_int_equal(scalar_of(rw, "SELECT count(*) FROM tasks t WHERE reports <>"
+                                 " (SELECT sum(n) FROM chunks c WHERE c.task = t.id)"),
+                   0);
+  assert_int_equal(scalar_of(rw, "SELECT count(DISTINCT task) FROM chunks"), 60 - n);
+  check_index(rw);
+  sqlite3_close(rw);
+}
+
+/* A database written before the index existed (schema version 2) is
+ * searchable at once when the server opens it, and indexed like new data. */
+static void test_older_database_is_indexed_when_opened(void **st) {
+  (void)st;
+  char dir[64] = "/tmp/xtstore.XXXXXX", path[128];
+  assert_non_null(mkdtemp(dir));
+  snprintf(path, sizeof path, "%s/%s", dir, XT_DB_FILE);
+  sqlite3 *db;
+  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  assert_int_equal(
+      sqlite3_exec(db,
+                   "CREATE TABLE chunks(task INTEGER NOT NULL, first INTEGER NOT NULL,"
+                   " n INTEGER NOT NULL, labels TEXT NOT NULL, data BLOB NOT NULL);"
+                   "CREATE INDEX chunks_task ON chunks(task);"
+                   "CREATE TABLE tasks(id INTEGER PRIMARY KEY, title TEXT NOT NULL,"
+                   " first INTEGER NOT NULL, last INTEGER NOT NULL, reports INTEGER NOT NULL,"
+                   " processes INTEGER NOT NULL, hosts INTEGER NOT NULL);"
+                   "CREATE INDEX tasks_first ON tasks(first);"
+                   "CREATE TABLE task_procs(task INTEGER NOT NULL, host TEXT NOT NULL,"
+                   " pid INTEGER NOT NULL, name TEXT NOT NULL, PRIMARY KEY(task, host, pid)) WITHOUT ROWID;"
+                   "CREATE TABLE task_tags(task INTEGER NOT NULL, tag TEXT NOT NULL,"
+                   " PRIMARY KEY(task, tag)) WITHOUT ROWID;"
+                   "CREATE INDEX task_tags_tag ON task_tags(tag);"
+                   "PRAGMA user_version=2;"
+                   "INSERT INTO tasks VALUES(5, 'old', 1, 2, 2, 1, 1), (6, 'other', 3, 3, 1, 1, 1);"
+                   "INSERT INTO chunks VALUES(5, 1, 2, 'old\nlegacy label', x''), (6, 3, 1, 'other', x'');",
+                   NULL, NULL, NULL),
+      SQLITE_OK);
+  sqlite3_close(db);
+  xt__queue q;
+  xt__queue_init(&q, 1 << 20);
+  xt__store *s;
+  assert_int_equal(xt__store_open(&s, dir, &q), 0);
+  fx f = {.db = NULL};
+  assert_int_equal(xt__db_open_read(dir, &f.db), 0);
+  expect_ids(&f, (xt__task_filter){.q = "legacy"}, "05 ");
+  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  assert_int_equal(xt__search_lag(db), 2);
+  index_all(db);
+  check_index(db);
+  expect_ids(&f, (xt__task_filter){.q = "legacy"}, "05 ");
+  expect_ids(&f, (xt__task_filter){.q = "other"}, "06 ");
+  sqlite3_close(db);
+  sqlite3_close(f.db);
+  xt__store_free(s);
+  xt__queue_destroy(&q);
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  assert_int_equal(system(cmd), 0);
 }
 
 static void test_tag_and_process_filters(void **st) {
@@ -676,6 +921,7 @@ int main(void) {
   xt__log_quiet(1);
   const struct CMUnitTest tests[] = {
       T(test_summary_counts_reports_processes_and_hosts),
+      T(test_reports_without_host_or_pid_add_no_host_or_process),
       T(test_title_is_earliest_label_across_batches),
       T(test_title_tie_goes_to_first_arrival),
       T(test_tags_are_distinct_and_sorted),
@@ -686,6 +932,13 @@ int main(void) {
       T(test_tasks_limit_and_offset),
       T(test_q_matches_any_label_of_a_task),
       T(test_q_wildcards_match_only_themselves),
+      T(test_q_finds_chunks_before_and_after_indexing),
+      T(test_q_is_answered_from_the_full_text_index),
+      T(test_q_with_many_or_few_candidates),
+      T(test_deleted_chunks_leave_the_index),
+      cmocka_unit_test(test_older_database_is_indexed_when_opened),
+      T(test_retention_deletes_old_tasks_whole),
+      T(test_size_bound_deletes_least_recently_active_first),
       T(test_tag_and_process_filters),
       T(test_reports_come_back_in_time_order),
       T(test_reports_survive_reopening),

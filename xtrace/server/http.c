@@ -29,10 +29,30 @@ struct xt__http {
   int fd;
   char *dir;
   xt__events *events;
+  const xt__hosts *hosts;
 };
 
 static const char json_type[] = "application/json; charset=utf-8";
 static const char text_type[] = "text/plain; charset=utf-8";
+
+/* Scripts and everything they fetch come from this server only, and nothing
+ * inline runs. Styles allow 'unsafe-inline' because the UI sets colours
+ * through style attributes and the graph carries one <style> element of
+ * per-process rules; no page text ever becomes markup (it is set with
+ * textContent), so that opens no way to inject script. One policy for every
+ * response, so that a JSON body opened as a page gets it too. */
+static const char csp[] = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                          "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; "
+                          "frame-ancestors 'none'";
+
+/* Headers on every response. No Access-Control-* header, ever: other
+ * origins get no CORS read access. */
+static void add_safety_headers(struct MHD_Response *r) {
+  MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+  MHD_add_response_header(r, "Content-Security-Policy", csp);
+  MHD_add_response_header(r, "X-Frame-Options", "DENY");
+  MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+}
 
 /* Sends body (taking ownership of a malloc'd buffer). */
 static enum MHD_Result send_owned(struct MHD_Connection *c, unsigned status, const char *type, char *body,
@@ -43,8 +63,8 @@ static enum MHD_Result send_owned(struct MHD_Connection *c, unsigned status, con
     return MHD_NO;
   }
   MHD_add_response_header(r, "Content-Type", type);
-  MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
   MHD_add_response_header(r, "Cache-Control", "no-store");
+  add_safety_headers(r);
   enum MHD_Result ret = MHD_queue_response(c, status, r);
   MHD_destroy_response(r);
   return ret;
@@ -190,7 +210,7 @@ static enum MHD_Result handle_events(xt__http *h, struct MHD_Connection *c) {
   }
   MHD_add_response_header(r, "Content-Type", "text/event-stream");
   MHD_add_response_header(r, "Cache-Control", "no-store");
-  MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+  add_safety_headers(r);
   enum MHD_Result ret = MHD_queue_response(c, 200, r);
   MHD_destroy_response(r);
   return ret;
@@ -203,8 +223,7 @@ static enum MHD_Result handle_asset(struct MHD_Connection *c, const char *url) {
     struct MHD_Response *r = MHD_create_response_from_buffer(a->len, (void *)a->data, MHD_RESPMEM_PERSISTENT);
     if (!r) return MHD_NO;
     MHD_add_response_header(r, "Content-Type", a->content_type);
-    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(r, "X-Frame-Options", "DENY");
+    add_safety_headers(r);
     enum MHD_Result ret = MHD_queue_response(c, 200, r);
     MHD_destroy_response(r);
     return ret;
@@ -233,6 +252,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
   (void)version, (void)upload, (void)upload_size, (void)state;
   xt__http *h = cls;
   const char *rest;
+  /* First of all: a page whose own name now resolves to this machine (DNS
+   * rebinding) sends its own name as Host, and must read nothing. */
+  if (!xt__hosts_allow(h->hosts, MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST)))
+    return send_text(c, 403, "forbidden: the Host header does not name this server (see --allow-host)\n");
   if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
     return send_text(c, 405, "only GET and HEAD\n");
   if (hostile_path(url)) return send_text(c, 400, "bad path\n");
@@ -254,7 +277,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap) {
   xt__log("http", "%s", msg);
 }
 
-int xt__http_start(xt__http **out, int fd, const char *dir, xt__events *events) {
+int xt__http_start(xt__http **out, int fd, const char *dir, xt__events *events, const xt__hosts *hosts) {
   xt__http *h = calloc(1, sizeof *h);
   if (!h || !(h->dir = strdup(dir))) {
     free(h);
@@ -263,6 +286,7 @@ int xt__http_start(xt__http **out, int fd, const char *dir, xt__events *events) 
   }
   h->fd = fd;
   h->events = events;
+  h->hosts = hosts;
   /* Thread per connection, because an event stream blocks between messages.
    * The connection limit bounds the threads; the per-connection memory limit
    * makes MHD answer oversized request lines and headers with 4xx itself.

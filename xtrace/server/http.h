@@ -3,12 +3,15 @@
 #ifndef XT_SERVER_HTTP_H
 #define XT_SERVER_HTTP_H
 
+#include "access.h"
 #include "events.h"
 
 typedef struct xt__http xt__http;
 
-/* Takes ownership of the listening socket fd. */
-int xt__http_start(xt__http **out, int listen_fd, const char *data_dir, xt__events *events);
+/* Takes ownership of the listening socket fd. Requests whose Host is not in
+ * hosts (kept, not owned, until xt__http_stop) get 403. */
+int xt__http_start(xt__http **out, int listen_fd, const char *data_dir, xt__events *events,
+                   const xt__hosts *hosts);
 void xt__http_stop(xt__http *h);
 
 #endif

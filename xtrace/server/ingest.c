@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -20,18 +21,22 @@
 /* Bytes read from one connection per wake-up: level-triggered epoll brings us
  * back for the rest, so one fast publisher cannot starve the others. */
 #define READ_CHUNK (256 * 1024)
-/* The largest partial frame a connection can hold, plus one read. */
-#define MAX_FRAME (4 + XT_FRAME_MAX_TOPIC + 4 + XT_FRAME_MAX_MESSAGE)
-#define SCRATCH (MAX_FRAME + READ_CHUNK)
+/* The longest frame header (both lengths and the longest topic): a partial
+ * frame shorter than this may not tell its size yet. */
+#define MAX_HEADER (4 + XT_FRAME_MAX_TOPIC + 4)
+#define SCRATCH (MAX_HEADER + READ_CHUNK)
 /* A batch goes to the writer once its arena holds this much (decoded
  * reports and their serialized bytes), or at batch_reports reports. */
 #define BATCH_BYTES (4u << 20)
 
+/* A partial frame is kept in pend. Once its header is in, pend is allocated
+ * at the frame's full size and later reads go straight into it, so a frame
+ * that arrives a few bytes at a time is copied once, not once per read. */
 typedef struct conn {
   int fd;
   uint8_t *pend; /* the partial frame left by the last read, or NULL */
-  size_t pend_len;
-  int64_t progress_ms; /* last time a frame completed (or the connection opened) */
+  size_t pend_len, pend_cap;
+  int64_t progress_ms; /* last time bytes arrived (or the connection opened) */
   struct conn *prev, *next;
 } conn;
 
@@ -52,6 +57,7 @@ void xt__ingest_default_limits(xt__ingest_limits *lim) {
   lim->max_buffered = 256u << 20;
   lim->stall_ms = 30000;
   lim->batch_reports = 4096;
+  lim->allow = NULL;
 }
 
 static int64_t now_ms(void) {
@@ -121,17 +127,23 @@ static int on_report(void *arg, Pubsub__XTraceReportv4 *m, const uint8_t *raw, s
   return 1;
 }
 
-static void set_pending(conn *c, size_t len) {
-  atomic_fetch_add_explicit(&xt__g_stats.buffered, (int64_t)len - (int64_t)c->pend_len,
-                            memory_order_relaxed);
-  c->pend_len = len;
+/* The memory a connection holds is its buffer's capacity. */
+static void set_held(conn *c, size_t cap) {
+  atomic_fetch_add_explicit(&xt__g_stats.buffered, (int64_t)cap - (int64_t)c->pend_cap, memory_order_relaxed);
+  c->pend_cap = cap;
+}
+
+static void release_pending(conn *c) {
+  free(c->pend);
+  c->pend = NULL;
+  c->pend_len = 0;
+  set_held(c, 0);
 }
 
 static void close_conn(xt__ingest *in, conn *c) {
   epoll_ctl(in->efd, EPOLL_CTL_DEL, c->fd, NULL);
   close(c->fd);
-  set_pending(c, 0);
-  free(c->pend);
+  release_pending(c);
   if (c->prev)
     c->prev->next = c->next;
   else
@@ -148,51 +160,101 @@ static void reject_conn(xt__ingest *in, conn *c, xt__reject why) {
   close_conn(in, c);
 }
 
-/* Keeps the unconsumed tail of scratch as the connection's partial frame, or
- * drops the connection if that would pass the global memory bound. */
+static void count_copied(size_t n) {
+  atomic_fetch_add_explicit(&xt__g_stats.copied, n, memory_order_relaxed);
+}
+
+static uint32_t be32(const uint8_t *p) {
+  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* The size of the frame that starts at p, once its header is in: 0 while it
+ * is not. Lengths past their bounds never reach here: xt__stream_consume
+ * rejects them as soon as they are readable. */
+static size_t frame_size(const uint8_t *p, size_t len) {
+  if (len < 4) return 0;
+  uint32_t topic = be32(p);
+  if (len < 8 + (size_t)topic) return 0;
+  return 8 + (size_t)topic + be32(p + 4 + topic);
+}
+
+/* Keeps the unconsumed tail of scratch as the connection's partial frame, at
+ * the frame's full size when its header is in, or drops the connection if
+ * that would pass the global memory bound. */
 static int keep_tail(xt__ingest *in, conn *c, const uint8_t *tail, size_t n) {
   if (n == 0) {
-    free(c->pend);
-    c->pend = NULL;
-    set_pending(c, 0);
+    release_pending(c);
     return 0;
   }
-  int64_t others = atomic_load_explicit(&xt__g_stats.buffered, memory_order_relaxed) - (int64_t)c->pend_len;
-  if ((size_t)others + n > in->lim.max_buffered) return -ENOBUFS;
-  uint8_t *p = realloc(c->pend, n);
-  if (!p) return -ENOBUFS;
-  memcpy(p, tail, n);
-  c->pend = p;
-  set_pending(c, n);
+  size_t cap = frame_size(tail, n);
+  if (cap < n) cap = n;
+  int64_t others = atomic_load_explicit(&xt__g_stats.buffered, memory_order_relaxed) - (int64_t)c->pend_cap;
+  if ((size_t)others + cap > in->lim.max_buffered) return -ENOBUFS;
+  if (cap != c->pend_cap) {
+    uint8_t *p = realloc(c->pend, cap);
+    if (!p) return -ENOBUFS;
+    c->pend = p;
+    set_held(c, cap);
+  }
+  memcpy(c->pend, tail, n);
+  count_copied(n);
+  c->pend_len = n;
   return 0;
 }
 
-/* One read: the partial frame goes first in scratch, then the new bytes, so
- * every complete frame is parsed in place without another copy. */
-static void on_readable(xt__ingest *in, conn *c) {
-  if (c->pend_len) memcpy(in->scratch, c->pend, c->pend_len);
-  size_t have = c->pend_len;
-  ssize_t r = recv(c->fd, in->scratch + have, SCRATCH - have < READ_CHUNK ? SCRATCH - have : READ_CHUNK, 0);
+/* 1 if the read got bytes, 0 if the connection is gone (closed here), -1
+ * for nothing to read yet. */
+static int received(xt__ingest *in, conn *c, ssize_t r) {
   if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
     close_conn(in, c);
+    return 0;
+  }
+  if (r < 0) return -1;
+  /* Progress is bytes, not finished frames: a large frame sent slowly is
+   * not a stalled one. */
+  c->progress_ms = now_ms();
+  return 1;
+}
+
+/* One read. With no known frame pending, the new bytes land in scratch behind
+ * the few header bytes a previous read left, and every complete frame is
+ * parsed in place; a frame whose size is known is read into its own buffer. */
+static void on_readable(xt__ingest *in, conn *c) {
+  const xt__stream_sink sink = {on_report, batch_arena, in};
+  size_t size = c->pend_len ? frame_size(c->pend, c->pend_len) : 0;
+  if (size) {
+    ssize_t r = recv(c->fd, c->pend + c->pend_len, size - c->pend_len, 0);
+    if (received(in, c, r) <= 0) return;
+    c->pend_len += (size_t)r;
+    if (c->pend_len < size) return;
+    if (xt__stream_consume(c->pend, size, &sink, NULL) < 0) {
+      reject_conn(in, c, XT_REJ_FRAME_TOO_LARGE);
+      return;
+    }
+    release_pending(c);
     return;
   }
-  if (r < 0) return;
+  size_t have = c->pend_len; /* less than MAX_HEADER */
+  if (have) {
+    memcpy(in->scratch, c->pend, have);
+    count_copied(have);
+  }
+  ssize_t r = recv(c->fd, in->scratch + have, READ_CHUNK, 0);
+  if (received(in, c, r) <= 0) return;
   have += (size_t)r;
-  size_t frames;
-  const xt__stream_sink sink = {on_report, batch_arena, in};
-  long used = xt__stream_consume(in->scratch, have, &sink, &frames);
+  long used = xt__stream_consume(in->scratch, have, &sink, NULL);
   if (used < 0) {
     reject_conn(in, c, XT_REJ_FRAME_TOO_LARGE);
     return;
   }
-  if (frames) c->progress_ms = now_ms();
   if (keep_tail(in, c, in->scratch + used, have - (size_t)used) < 0) reject_conn(in, c, XT_REJ_MEMORY_LIMIT);
 }
 
 static void accept_all(xt__ingest *in) {
   for (;;) {
-    int fd = accept4(in->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    struct sockaddr_storage peer;
+    socklen_t plen = sizeof peer;
+    int fd = accept4(in->lfd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if ((errno == EMFILE || errno == ENFILE) && in->reservefd >= 0) {
         close(in->reservefd);
@@ -203,6 +265,13 @@ static void accept_all(xt__ingest *in) {
         continue;
       }
       return;
+    }
+    /* Closed before a byte is read: a peer outside the allowed networks
+     * learns only that the port is open. */
+    if (in->lim.allow && !xt__nets_allow(in->lim.allow, (struct sockaddr *)&peer)) {
+      close(fd);
+      xt__stats_count(XT_REJ_NOT_ALLOWED);
+      continue;
     }
     conn *c = in->nconns < in->lim.max_connections ? calloc(1, sizeof *c) : NULL;
     if (!c) {
@@ -243,6 +312,14 @@ static void *run(void *arg) {
   struct epoll_event evs[256];
   int64_t last_sweep = now_ms();
   for (;;) {
+    /* While commits fail, nothing is read: the publishers' data waits in
+     * the kernel and then in their own buffers, which count what they drop.
+     * The batch being filled is kept and queued once commits succeed. */
+    if (atomic_load_explicit(&xt__g_stats.store_failing, memory_order_relaxed)) {
+      struct pollfd p = {.fd = in->stopfd, .events = POLLIN};
+      if (poll(&p, 1, 100) > 0) break;
+      continue;
+    }
     /* With reports waiting in the batch, poll without blocking: once the
      * sockets are quiet the batch goes to the writer at once. */
     int n = epoll_wait(in->efd, evs, 256, in->cur->n ? 0 : 1000);

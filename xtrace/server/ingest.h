@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include "access.h"
 #include "queue.h"
 
 typedef struct xt__ingest_limits {
@@ -12,6 +13,7 @@ typedef struct xt__ingest_limits {
   size_t max_buffered;     /* bytes in partial frames over all connections */
   int stall_ms;            /* a partial frame with no progress this long: drop */
   size_t batch_reports;    /* hand a batch to the writer at this many reports */
+  const xt__nets *allow;   /* peers that may publish (NULL: any); not owned */
 } xt__ingest_limits;
 
 void xt__ingest_default_limits(xt__ingest_limits *lim);

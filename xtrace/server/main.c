@@ -6,10 +6,13 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "events.h"
@@ -19,6 +22,7 @@
 #include "log.h"
 #include "net.h"
 #include "queue.h"
+#include "retain.h"
 #include "store.h"
 
 #define QUEUE_BYTES (64u << 20)
@@ -26,11 +30,15 @@
 
 typedef struct options {
   const char *reports_addr, *http_addr, *data_dir, *export_task, *format;
+  char *allow_hosts, *reports_allow; /* every --allow-host / --reports-allow, joined by commas */
   xt__ingest_limits lim;
+  xt__retain_limits retain;
 } options;
 
 static void usage(FILE *f) {
   fputs("usage: xtrace-server [--reports-addr HOST:PORT] [--http-addr HOST:PORT] [--data-dir DIR]\n"
+        "                    [--allow-host NAME[,NAME...]] [--reports-allow CIDR[,CIDR...]]\n"
+        "                    [--retain-days N] [--max-db-bytes N]\n"
         "       xtrace-server --export TASK [--format json|dot|chrome] [--data-dir DIR]\n"
         "\n"
         "Collects X-Trace v4 reports (pubsub frames over TCP), stores them in SQLite\n"
@@ -39,10 +47,18 @@ static void usage(FILE *f) {
         "  --reports-addr HOST:PORT  where publishers connect (default 127.0.0.1:5563)\n"
         "  --http-addr HOST:PORT     HTTP API and UI (default 127.0.0.1:4080)\n"
         "  --data-dir DIR            database directory (default ./xtrace-data)\n"
+        "  --retain-days N           delete tasks whose last report is older than N days\n"
+        "  --max-db-bytes N          delete the least recently active tasks while the database\n"
+        "                            uses more than N bytes (suffix K, M, G: powers of 1024)\n"
+        "  --allow-host NAME[,...]   more names (or addresses) the HTTP port answers to in\n"
+        "                            the Host header; other Hosts get 403\n"
+        "  --reports-allow CIDR[,...] networks publishers may connect from (default:\n"
+        "                            loopback; when the report port is not bound to\n"
+        "                            loopback, also the networks of this machine's interfaces)\n"
         "  --export TASK             write one task to stdout and exit; TASK is 1-16 hex digits\n"
         "  --format F                export format: json (default), dot, chrome\n"
         "  --max-connections N       publisher connections kept open at once (default 16384)\n"
-        "  --stall-ms MS             drop a publisher whose partial frame makes no progress\n"
+        "  --stall-ms MS             drop a publisher whose partial frame gets no new byte\n"
         "                            for this long (default 30000); idle ones are kept\n"
         "  --help                    this text\n"
         "\n"
@@ -63,14 +79,41 @@ static long positive(const char *s) {
   return v;
 }
 
+/* A byte count with an optional K, M or G (powers of 1024). */
+static int64_t byte_count(const char *s) {
+  char *end;
+  errno = 0;
+  long long v = strtoll(s, &end, 10);
+  int shift = *end == 'K' || *end == 'k' ? 10 : *end == 'M' || *end == 'm' ? 20 : *end == 'G' || *end == 'g' ? 30 : 0;
+  if (shift) end++;
+  if (errno || *end || end == s || v <= 0 || v > (INT64_MAX >> 30)) {
+    fprintf(stderr, "xtrace-server: '%s' is not a byte count (N, NK, NM or NG)\n", s);
+    return -1;
+  }
+  return (int64_t)v << shift;
+}
+
+/* Appends a comma and s to *list, so a flag given twice adds to the first. */
+static int append_list(char **list, const char *s) {
+  size_t old = *list ? strlen(*list) : 0, n = strlen(s);
+  char *p = realloc(*list, old + n + 2);
+  if (!p) return -ENOMEM;
+  if (old) p[old++] = ',';
+  memcpy(p + old, s, n + 1);
+  *list = p;
+  return 0;
+}
+
 static int parse_options(int argc, char **argv, options *o) {
   static const struct option longopts[] = {
       {"reports-addr", required_argument, NULL, 'r'}, {"http-addr", required_argument, NULL, 'H'},
       {"data-dir", required_argument, NULL, 'd'},     {"export", required_argument, NULL, 'e'},
       {"format", required_argument, NULL, 'f'},       {"help", no_argument, NULL, 'h'},
       {"max-connections", required_argument, NULL, 'm'}, {"stall-ms", required_argument, NULL, 's'},
+      {"allow-host", required_argument, NULL, 'A'},   {"reports-allow", required_argument, NULL, 'R'},
+      {"retain-days", required_argument, NULL, 'D'},  {"max-db-bytes", required_argument, NULL, 'B'},
       {NULL, 0, NULL, 0}};
-  *o = (options){"127.0.0.1:5563", "127.0.0.1:4080", "./xtrace-data", NULL, "json", {0}};
+  *o = (options){"127.0.0.1:5563", "127.0.0.1:4080", "./xtrace-data", NULL, "json", NULL, NULL, {0}, {0, 0}};
   xt__ingest_default_limits(&o->lim);
   int c;
   long v;
@@ -89,6 +132,19 @@ static int parse_options(int argc, char **argv, options *o) {
     case 's':
       if ((v = positive(optarg)) < 0) return -EINVAL;
       o->lim.stall_ms = (int)v;
+      break;
+    case 'D':
+      if ((v = positive(optarg)) < 0 || v > 100000) return -EINVAL;
+      o->retain.max_age_us = (int64_t)v * 86400 * 1000000;
+      break;
+    case 'B':
+      if ((o->retain.max_bytes = byte_count(optarg)) < 0) return -EINVAL;
+      break;
+    case 'A':
+      if (append_list(&o->allow_hosts, optarg) < 0) return -ENOMEM;
+      break;
+    case 'R':
+      if (append_list(&o->reports_allow, optarg) < 0) return -ENOMEM;
       break;
     default: usage(stderr); return -EINVAL;
     }
@@ -121,14 +177,46 @@ static int listen_or_explain(const char *what, const char *addr, int *fd, char *
 }
 
 typedef struct server {
+  xt__hosts *hosts;
+  xt__nets *allow;
   xt__queue q;
   xt__store *store;
   xt__events *events;
   xt__ingest *ingest;
   xt__http *http;
+  xt__retain *retain;
 } server;
 
-static int start(server *s, const options *o) {
+/* The Host names the HTTP port answers and the networks the report port
+ * takes publishers from, from the addresses the sockets are bound to. */
+static int access_lists(server *s, const options *o, int rfd, int hfd) {
+  struct sockaddr_storage rss, hss;
+  socklen_t rl = sizeof rss, hl = sizeof hss;
+  char host[256], port[8], desc[1024];
+  if (getsockname(rfd, (struct sockaddr *)&rss, &rl) < 0 || getsockname(hfd, (struct sockaddr *)&hss, &hl) < 0)
+    return -errno;
+  xt__split_hostport(o->http_addr, host, sizeof host, port, sizeof port);
+  int rc = xt__hosts_new(&s->hosts, host, (struct sockaddr *)&hss, o->allow_hosts);
+  if (rc < 0) {
+    xt__log("main", "bad --allow-host '%s': expected host names or addresses separated by commas",
+            o->allow_hosts);
+    return rc;
+  }
+  rc = o->reports_allow ? xt__nets_parse(&s->allow, o->reports_allow)
+                        : xt__nets_default(&s->allow, (struct sockaddr *)&rss);
+  if (rc < 0) {
+    xt__log("main", "bad --reports-allow '%s': expected CIDR[,CIDR...], e.g. 10.0.0.0/8,127.0.0.1",
+            o->reports_allow ? o->reports_allow : "");
+    return rc;
+  }
+  xt__hosts_describe(s->hosts, desc, sizeof desc);
+  xt__log("main", "HTTP answers Host: %s", desc);
+  xt__nets_describe(s->allow, desc, sizeof desc);
+  xt__log("main", "publishers accepted from %s", desc);
+  return 0;
+}
+
+static int start(server *s, options *o) {
   char raddr[128], haddr[128];
   int rfd = -1, hfd = -1, rc;
   if ((rc = listen_or_explain("reports", o->reports_addr, &rfd, raddr, sizeof raddr)) < 0) return rc;
@@ -136,6 +224,12 @@ static int start(server *s, const options *o) {
     close(rfd);
     return rc;
   }
+  if ((rc = access_lists(s, o, rfd, hfd)) < 0) {
+    close(rfd);
+    close(hfd);
+    return rc;
+  }
+  o->lim.allow = s->allow;
   if ((rc = xt__store_open(&s->store, o->data_dir, &s->q)) < 0) {
     xt__log("main", "cannot open the database in %s: %s", o->data_dir, strerror(-rc));
     close(rfd);
@@ -147,12 +241,16 @@ static int start(server *s, const options *o) {
     close(hfd);
     return rc;
   }
+  if ((rc = xt__retain_start(&s->retain, o->data_dir, &o->retain)) < 0) {
+    close(hfd);
+    return rc;
+  }
   xt__store_on_commit(s->store, xt__events_commit, s->events);
   if ((rc = xt__store_start(s->store)) < 0 || (rc = xt__ingest_start(s->ingest)) < 0) {
     close(hfd);
     return rc;
   }
-  if ((rc = xt__http_start(&s->http, hfd, o->data_dir, s->events)) < 0) {
+  if ((rc = xt__http_start(&s->http, hfd, o->data_dir, s->events, s->hosts)) < 0) {
     xt__log("main", "cannot start the HTTP server on %s", haddr);
     return rc;
   }
@@ -166,6 +264,10 @@ static int start(server *s, const options *o) {
  * queue so the writer commits what is left and ends; end the event streams
  * before the HTTP daemon joins their threads. */
 static void stop(server *s) {
+  /* While commits fail, ingest may be blocked on a full queue: the writer
+   * must give up on them for ingest to stop. */
+  if (s->store) xt__store_stop_retrying(s->store);
+  xt__retain_stop(s->retain);
   if (s->ingest) xt__ingest_stop(s->ingest);
   xt__queue_close(&s->q);
   if (s->store) xt__store_join(s->store);
@@ -175,12 +277,33 @@ static void stop(server *s) {
   xt__store_free(s->store);
   xt__events_free(s->events);
   xt__queue_destroy(&s->q);
+  xt__hosts_free(s->hosts);
+  xt__nets_free(s->allow);
 }
 
-int main(int argc, char **argv) {
-  options o;
-  if (parse_options(argc, argv, &o) < 0) return 2;
-  if (o.export_task) return xt__export_main(o.data_dir, o.export_task, o.format, stdout) < 0 ? 1 : 0;
+/* Malformed access lists are usage errors, reported before anything
+ * listens; start() builds the real lists from the bound addresses. */
+static int check_access_flags(const options *o) {
+  struct sockaddr_in lo = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  xt__hosts *h;
+  xt__nets *n;
+  if (xt__hosts_new(&h, NULL, (struct sockaddr *)&lo, o->allow_hosts) < 0) {
+    fprintf(stderr, "xtrace-server: bad --allow-host '%s': expected names or addresses separated by commas\n",
+            o->allow_hosts);
+    return -EINVAL;
+  }
+  xt__hosts_free(h);
+  if (o->reports_allow) {
+    if (xt__nets_parse(&n, o->reports_allow) < 0) {
+      fprintf(stderr, "xtrace-server: bad --reports-allow '%s': expected CIDR[,CIDR...]\n", o->reports_allow);
+      return -EINVAL;
+    }
+    xt__nets_free(n);
+  }
+  return 0;
+}
+
+static int serve(options *o) {
   raise_fd_limit();
   /* SQLite's allocation statistics take a global mutex on every malloc; the
    * server never reads them. */
@@ -197,7 +320,7 @@ int main(int argc, char **argv) {
   server s;
   memset(&s, 0, sizeof s);
   xt__queue_init(&s.q, QUEUE_BYTES);
-  if (start(&s, &o) < 0) {
+  if (start(&s, o) < 0) {
     stop(&s);
     return 1;
   }
@@ -206,4 +329,18 @@ int main(int argc, char **argv) {
   xt__log("main", "signal %d: flushing and exiting", sig);
   stop(&s);
   return 0;
+}
+
+int main(int argc, char **argv) {
+  options o;
+  int rc;
+  if (parse_options(argc, argv, &o) < 0 || check_access_flags(&o) < 0)
+    rc = 2;
+  else if (o.export_task)
+    rc = xt__export_main(o.data_dir, o.export_task, o.format, stdout) < 0 ? 1 : 0;
+  else
+    rc = serve(&o);
+  free(o.allow_hosts);
+  free(o.reports_allow);
+  return rc;
 }

@@ -35,6 +35,71 @@ static char *like_pattern(const char *s) {
   return xt__buf_steal(&b, NULL);
 }
 
+/* Length of the UTF-8 sequence at s, or 0 if it is not a valid one. */
+static size_t utf8_len(const unsigned char *s) {
+  size_t n = s[0] < 0x80 ? 1 : (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3 : (s[0] & 0xF8) == 0xF0 ? 4 : 0;
+  for (size_t i = 1; i < n; i++)
+    if ((s[i] & 0xC0) != 0x80) return 0;
+  return n;
+}
+
+/* At most this many trigrams of q are looked up; any subset of them finds
+ * every chunk that holds q (and a few more, which the exact check drops). */
+#define MAX_TRIGRAMS 32
+
+/* An FTS5 query for the chunks whose labels hold every trigram of q:
+ * '"abc" AND "bcd" AND ...', each trigram quoted so no character is query
+ * syntax; every trigram of a short q, evenly spread ones (and the last) of a
+ * long one. The index has no
+ * positions, so this is a superset of the chunks holding q itself; each is
+ * checked with LIKE. NULL when q is shorter than three characters or not
+ * valid UTF-8: such a q scans. */
+static char *trigram_query(const char *q) {
+  const unsigned char *s = (const unsigned char *)q;
+  size_t starts[1025], n = 0; /* q is at most 1024 bytes (http.c) */
+  for (size_t i = 0; s[i] && n < sizeof starts / sizeof *starts - 1;) {
+    size_t k = utf8_len(s + i);
+    if (!k) return NULL;
+    starts[n++] = i;
+    i += k;
+  }
+  starts[n] = strlen(q);
+  if (n < 3) return NULL;
+  xt__buf b;
+  xt__buf_init(&b);
+  size_t step = (n - 2 + MAX_TRIGRAMS - 2) / (MAX_TRIGRAMS - 1);
+  for (size_t t = 0;; t += step) {
+    if (t > n - 3) t = n - 3;
+    if (t) xt__buf_puts(&b, " AND ");
+    xt__buf_putc(&b, '"');
+    for (size_t i = starts[t]; i < starts[t + 3]; i++) {
+      if (s[i] == '"') xt__buf_putc(&b, '"');
+      xt__buf_putc(&b, (char)s[i]);
+    }
+    xt__buf_putc(&b, '"');
+    if (t == n - 3) break;
+  }
+  return xt__buf_steal(&b, NULL);
+}
+
+/* Beyond this many candidate chunks, a q is answered by walking the tasks
+ * newest first and stopping at the page's end, instead of collecting the
+ * tasks of every candidate: a q that most chunks hold needs only its first
+ * page checked. */
+#define FEW_CANDIDATES 2000
+
+static long long count_candidates(sqlite3 *db, const char *match) {
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(db, "SELECT count(*) FROM (SELECT rowid FROM labels_fts WHERE labels_fts MATCH ?1 LIMIT ?2)",
+                         -1, &st, NULL) != SQLITE_OK)
+    return -EIO;
+  sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
+  sqlite3_bind_int(st, 2, FEW_CANDIDATES + 1);
+  long long n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -EIO;
+  sqlite3_finalize(st);
+  return n;
+}
+
 static const char task_cols[] = "SELECT id, title, reports, processes, hosts, first, last FROM tasks t";
 
 static int tags_json(sqlite3 *db, int64_t task, xt__buf *out) {
@@ -76,8 +141,22 @@ int xt__query_tasks(sqlite3 *db, const xt__task_filter *f, xt__buf *out) {
   xt__buf_init(&sql);
   xt__buf_puts(&sql, task_cols);
   xt__buf_puts(&sql, " WHERE 1");
-  if (f->q)
+  /* A trigram index cannot look up text shorter than three characters:
+   * such a q scans the labels, as every q did before the index. Chunks the
+   * index has not reached yet (above fts_state.indexed) are scanned too. */
+  char *match = f->q ? trigram_query(f->q) : NULL;
+  long long candidates = match ? count_candidates(db, match) : 0;
+  if (f->q && (!match || candidates < 0))
     xt__buf_puts(&sql, " AND EXISTS(SELECT 1 FROM chunks c WHERE c.task = t.id AND c.labels LIKE ?1 ESCAPE '\\')");
+  else if (f->q && candidates <= FEW_CANDIDATES)
+    xt__buf_puts(&sql, " AND t.id IN (SELECT c.task FROM chunks c WHERE c.rowid IN"
+                       " (SELECT rowid FROM labels_fts WHERE labels_fts MATCH ?6) AND c.labels LIKE ?1 ESCAPE '\\'"
+                       " UNION ALL SELECT c.task FROM chunks c WHERE c.rowid > (SELECT indexed FROM fts_state)"
+                       " AND c.labels LIKE ?1 ESCAPE '\\')");
+  else if (f->q)
+    xt__buf_puts(&sql, " AND EXISTS(SELECT 1 FROM chunks c WHERE c.task = t.id AND (c.rowid IN"
+                       " (SELECT rowid FROM labels_fts WHERE labels_fts MATCH ?6)"
+                       " OR c.rowid > (SELECT indexed FROM fts_state)) AND c.labels LIKE ?1 ESCAPE '\\')");
   if (f->tag) xt__buf_puts(&sql, " AND EXISTS(SELECT 1 FROM task_tags g WHERE g.task = t.id AND g.tag = ?2)");
   if (f->process)
     xt__buf_puts(&sql, " AND EXISTS(SELECT 1 FROM task_procs p WHERE p.task = t.id"
@@ -88,14 +167,17 @@ int xt__query_tasks(sqlite3 *db, const xt__task_filter *f, xt__buf *out) {
   xt__buf_free(&sql);
   if (rc != SQLITE_OK) {
     xt__log("http", "task query: %s", sqlite3_errmsg(db));
+    free(match);
     return -EIO;
   }
   char *q = f->q ? like_pattern(f->q) : NULL;
   char *p = f->process ? like_pattern(f->process) : NULL;
   if (q) sqlite3_bind_text(st, 1, q, -1, SQLITE_TRANSIENT);
+  if (match) sqlite3_bind_text(st, 6, match, -1, SQLITE_TRANSIENT);
   if (f->tag) sqlite3_bind_text(st, 2, f->tag, -1, SQLITE_TRANSIENT);
   if (p) sqlite3_bind_text(st, 3, p, -1, SQLITE_TRANSIENT);
   free(q);
+  free(match);
   free(p);
   sqlite3_bind_int64(st, 4, f->limit);
   sqlite3_bind_int64(st, 5, f->offset);

@@ -130,6 +130,25 @@ xt__batch *xt__queue_pop_group(xt__queue *q, int64_t deadline_ns, size_t enough)
   return list;
 }
 
+int xt__queue_ready(xt__queue *q, int64_t deadline_ns, size_t enough) {
+  if (enough > q->max_bytes) enough = q->max_bytes;
+  pthread_mutex_lock(&q->mu);
+  int ready = q->closed || (q->head && (q->bytes >= enough || xt__queue_clock_ns() >= deadline_ns));
+  pthread_mutex_unlock(&q->mu);
+  return ready;
+}
+
+int xt__queue_wait_closed(xt__queue *q, int ms) {
+  int64_t deadline = xt__queue_clock_ns() + (int64_t)ms * 1000000;
+  struct timespec ts = {(time_t)(deadline / 1000000000), (long)(deadline % 1000000000)};
+  pthread_mutex_lock(&q->mu);
+  while (!q->closed && xt__queue_clock_ns() < deadline)
+    pthread_cond_timedwait(&q->not_empty, &q->mu, &ts);
+  int closed = q->closed;
+  pthread_mutex_unlock(&q->mu);
+  return closed;
+}
+
 void xt__queue_close(xt__queue *q) {
   pthread_mutex_lock(&q->mu);
   q->closed = 1;

@@ -69,6 +69,10 @@ void xt__queue_push(xt__queue *q, xt__batch *b);
  * queue is closed. Returns NULL once the queue is closed and empty. */
 xt__batch *xt__queue_pop_group(xt__queue *q, int64_t deadline_ns, size_t enough);
 int64_t xt__queue_clock_ns(void);
+/* 1 if pop_group with these arguments would return without waiting. */
+int xt__queue_ready(xt__queue *q, int64_t deadline_ns, size_t enough);
+/* Waits up to ms for the queue to be closed; returns 1 if it is. */
+int xt__queue_wait_closed(xt__queue *q, int ms);
 /* After close, pop_group takes what is left at once, then returns NULL. */
 void xt__queue_close(xt__queue *q);
 /* An empty batch from the spare list, or a new one (NULL without memory). */

@@ -16,6 +16,7 @@ typedef enum xt__reject {
   XT_REJ_TOO_MANY_CONNS,  /* accepted and closed at once */
   XT_REJ_MEMORY_LIMIT,    /* buffered bytes past the global bound: dropped */
   XT_REJ_STALLED,         /* a partial frame left unfinished too long: dropped */
+  XT_REJ_NOT_ALLOWED,     /* a peer outside --reports-allow: closed at accept */
   XT_REJ_COUNT
 } xt__reject;
 
@@ -26,6 +27,12 @@ typedef struct xt__stats {
   atomic_uint_fast64_t accepted; /* connections accepted since start */
   atomic_int_fast64_t connections; /* publisher connections open now */
   atomic_int_fast64_t buffered;  /* bytes held in partial frames now */
+  atomic_uint_fast64_t copied;   /* bytes of partial frames copied between reads */
+  atomic_int_fast64_t search_lag; /* stored chunks the search index has not reached */
+  atomic_uint_fast64_t store_errors; /* failed commit attempts */
+  atomic_uint_fast64_t reports_lost; /* accepted, never stored */
+  atomic_int store_failing;          /* commits failing now: ingest paused */
+  atomic_uint_fast64_t tasks_deleted; /* by retention */
   atomic_uint_fast64_t rejected[XT_REJ_COUNT];
 } xt__stats;
 

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 
 #include "log.h"
 #include "stats.h"
+#include "search.h"
 #include "summary.h"
 
 /* Group commit. A transaction writes every page it touched to the WAL (16
@@ -37,6 +39,7 @@ struct xt__store {
   int64_t commit_ns; /* least time between the starts of two commits */
   pthread_t thread;
   int started;
+  atomic_int stopping; /* stop retrying failed commits */
 };
 
 static const char schema[] =
@@ -47,12 +50,15 @@ static const char schema[] =
     " first INTEGER NOT NULL, last INTEGER NOT NULL, reports INTEGER NOT NULL,"
     " processes INTEGER NOT NULL, hosts INTEGER NOT NULL);"
     "CREATE INDEX IF NOT EXISTS tasks_first ON tasks(first);"
+    /* Retention deletes the least recently active tasks first. */
+    "CREATE INDEX IF NOT EXISTS tasks_last ON tasks(last);"
     "CREATE TABLE IF NOT EXISTS task_procs(task INTEGER NOT NULL, host TEXT NOT NULL,"
     " pid INTEGER NOT NULL, name TEXT NOT NULL, PRIMARY KEY(task, host, pid)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS task_tags(task INTEGER NOT NULL, tag TEXT NOT NULL,"
     " PRIMARY KEY(task, tag)) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS task_tags_tag ON task_tags(tag);"
-    "PRAGMA user_version=2;";
+    "PRAGMA user_version=3;";
+
 
 static int db_path(const char *dir, char *out, size_t n) {
   int k = snprintf(out, n, "%s/%s", dir, XT_DB_FILE);
@@ -67,6 +73,16 @@ static int exec(sqlite3 *db, const char *sql) {
     return -EIO;
   }
   return 0;
+}
+
+/* Creates or upgrades the schema in one transaction. Version 2 had no
+ * full-text index: its chunks are below no watermark, so the writer indexes
+ * them in the background like new ones, and search scans them until then. */
+static int create_schema(sqlite3 *db) {
+  if (exec(db, "BEGIN IMMEDIATE") < 0) return -EIO;
+  if (exec(db, schema) == 0 && exec(db, xt__search_schema) == 0 && exec(db, "COMMIT") == 0) return 0;
+  exec(db, "ROLLBACK");
+  return -EIO;
 }
 
 static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st) {
@@ -99,7 +115,7 @@ int xt__store_open(xt__store **out, const char *dir, xt__queue *q) {
   if (exec(s->db, "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
                   "PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=8192;"
                   "PRAGMA journal_size_limit=134217728;") < 0 ||
-      exec(s->db, schema) < 0 ||
+      create_schema(s->db) < 0 ||
       prepare(s->db, "BEGIN IMMEDIATE", &s->begin) < 0 || prepare(s->db, "COMMIT", &s->commit) < 0 ||
       prepare(s->db, "ROLLBACK", &s->rollback) < 0 || xt__summary_new(&s->sum, s->db) < 0) {
     xt__store_free(s);
@@ -133,17 +149,31 @@ static int apply_all(xt__store *s, const xt__batch *list, size_t *count) {
   return xt__summary_flush(s->sum);
 }
 
+/* Failures that may pass (a full disk, an I/O error, a lock, memory): the
+ * same transaction is worth trying again. */
+static int transient(int code) {
+  switch (code & 0xff) {
+  case SQLITE_FULL: case SQLITE_IOERR: case SQLITE_BUSY: case SQLITE_LOCKED: case SQLITE_NOMEM:
+  case SQLITE_CANTOPEN: case SQLITE_READONLY: case SQLITE_PROTOCOL: case SQLITE_OK:
+    return 1;
+  default:
+    return 0;
+  }
+}
+
 int xt__store_apply(xt__store *s, const xt__batch *list) {
   size_t count = 0;
   xt__summary_reset(s->sum);
   if (step(s->begin) < 0) {
     xt__log("store", "begin: %s", sqlite3_errmsg(s->db));
-    return -EIO;
+    return transient(sqlite3_extended_errcode(s->db)) ? -EAGAIN : -EIO;
   }
   if (apply_all(s, list, &count) < 0 || step(s->commit) < 0) {
+    /* SQLITE_OK here means the failure was ours (memory). */
+    int code = sqlite3_extended_errcode(s->db);
     xt__log("store", "batch of %zu reports not stored: %s", count, sqlite3_errmsg(s->db));
     step(s->rollback);
-    return -EIO;
+    return transient(code) ? -EAGAIN : -EIO;
   }
   atomic_fetch_add_explicit(&xt__g_stats.stored, count, memory_order_relaxed);
   atomic_fetch_add_explicit(&xt__g_stats.batches, 1, memory_order_relaxed);
@@ -153,6 +183,64 @@ int xt__store_apply(xt__store *s, const xt__batch *list) {
     s->on_commit(s->on_commit_arg, s->db, tasks, n);
   }
   return 0;
+}
+
+/* Chunks per step of the search index: some 1,600 labels in bulk, a few
+ * milliseconds of work, so a group that becomes ready waits little. */
+#define INDEX_STEP_CHUNKS 16
+
+static void note_lag(xt__store *s) {
+  long long lag = xt__search_lag(s->db);
+  if (lag >= 0) atomic_store_explicit(&xt__g_stats.search_lag, lag, memory_order_relaxed);
+}
+
+/* Fills the search index in the writer's spare time: step by step until it
+ * has caught up or the next group is ready to commit (pop_group would not
+ * wait), so ingest never waits for the index. Under a sustained flood it
+ * falls behind, and search scans the chunks it has not reached. */
+static void index_until_ready(xt__store *s, int64_t deadline, size_t enough) {
+  while (!xt__queue_ready(s->q, deadline, enough))
+    if (xt__search_index_step(s->db, INDEX_STEP_CHUNKS) <= 0) break;
+  note_lag(s);
+}
+
+static size_t reports_in(const xt__batch *list) {
+  size_t n = 0;
+  for (; list; list = list->next) n += list->n;
+  return n;
+}
+
+static void set_failing(int on) {
+  atomic_store_explicit(&xt__g_stats.store_failing, on, memory_order_relaxed);
+}
+
+/* Commits a group, trying again while the failure may pass, so a full disk
+ * loses nothing already accepted: meanwhile ingest stops reading
+ * (store_failing), TCP holds the publishers back and their own buffers drop
+ * and count what does not fit. Reports are lost (and counted) only when the
+ * database refuses them for good, or when the server is stopped before a
+ * commit succeeds. A transaction either commits whole or not at all, so a
+ * retry stores nothing twice. */
+static void store_group(xt__store *s, const xt__batch *list) {
+  int wait_ms = 100, rc;
+  while ((rc = xt__store_apply(s, list)) < 0) {
+    atomic_fetch_add_explicit(&xt__g_stats.store_errors, 1, memory_order_relaxed);
+    if (rc != -EAGAIN || atomic_load_explicit(&s->stopping, memory_order_relaxed) ||
+        xt__queue_wait_closed(s->q, wait_ms)) {
+      size_t n = reports_in(list);
+      atomic_fetch_add_explicit(&xt__g_stats.reports_lost, n, memory_order_relaxed);
+      xt__log("store", "%zu reports lost: %s", n,
+              rc == -EAGAIN ? "stopped before a commit succeeded" : "the database refused them");
+      break;
+    }
+    if (!atomic_load_explicit(&xt__g_stats.store_failing, memory_order_relaxed))
+      xt__log("store", "commits failing: publishers are not read until one succeeds");
+    set_failing(1);
+    if (wait_ms < 2000) wait_ms *= 2;
+  }
+  if (rc == 0 && atomic_load_explicit(&xt__g_stats.store_failing, memory_order_relaxed))
+    xt__log("store", "commit succeeded: reading publishers again");
+  set_failing(0);
 }
 
 /* The first report after a quiet spell is committed at once (the last
@@ -167,8 +255,9 @@ static void *writer(void *arg) {
   xt__batch *list;
   while ((list = xt__queue_pop_group(s->q, last + s->commit_ns, enough)) != NULL) {
     last = xt__queue_clock_ns();
-    xt__store_apply(s, list);
+    store_group(s, list);
     xt__queue_recycle(s->q, list);
+    index_until_ready(s, last + s->commit_ns, enough);
   }
   return NULL;
 }
@@ -179,6 +268,8 @@ int xt__store_start(xt__store *s) {
   s->started = 1;
   return 0;
 }
+
+void xt__store_stop_retrying(xt__store *s) { atomic_store_explicit(&s->stopping, 1, memory_order_relaxed); }
 
 void xt__store_join(xt__store *s) {
   if (!s->started) return;

@@ -36,10 +36,14 @@ void xt__store_on_commit(xt__store *s, xt__commit_fn fn, void *arg);
 void xt__store_set_commit_interval(xt__store *s, int ms);
 /* Starts the writer thread; it runs until the queue is closed and drained. */
 int xt__store_start(xt__store *s);
+/* From now on a commit that fails is not tried again: its reports are
+ * counted lost, so that shutdown ends even while the disk is full. */
+void xt__store_stop_retrying(xt__store *s);
 void xt__store_join(xt__store *s);
 void xt__store_free(xt__store *s);
 /* Writes a list of batches in one transaction (the writer thread's step;
- * tests call it directly). Returns 0 or a negative errno. */
+ * tests call it directly). Returns 0, -EAGAIN when nothing was written and
+ * trying again may succeed (disk full, I/O error, lock, memory), or -EIO. */
 int xt__store_apply(xt__store *s, const xt__batch *list);
 
 /* A read connection to the database in dir (query_only). -ENOENT if there

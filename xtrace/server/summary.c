@@ -62,11 +62,24 @@ int xt__summary_new(xt__summary **out, sqlite3 *db) {
       prep(db, "INSERT OR IGNORE INTO task_procs(task, host, pid, name) VALUES(?1, ?2, ?3, ?4)",
            &s->add_proc) < 0 ||
       prep(db, "INSERT OR IGNORE INTO task_tags(task, tag) VALUES(?1, ?2)", &s->add_tag) < 0 ||
+      /* A report without Host (a client that does not send it, such as a
+       * Go one beside the preload on the same machine) is not another
+       * host, one without ProcessID not another process, and one without
+       * Host whose PID was seen with a Host is that process. A task has at
+       * least one of each, if unknown. */
       prep(db,
-           "UPDATE tasks SET processes = (SELECT count(*) FROM task_procs WHERE task = ?1),"
-           " hosts = (SELECT count(DISTINCT host) FROM task_procs WHERE task = ?1) WHERE id = ?1",
+           "UPDATE tasks SET processes = max(1, (SELECT count(*) FROM task_procs p WHERE p.task = ?1"
+           " AND p.pid <> 0 AND (p.host <> '' OR NOT EXISTS(SELECT 1 FROM task_procs q"
+           " WHERE q.task = ?1 AND q.pid = p.pid AND q.host <> '')))),"
+           " hosts = max(1, (SELECT count(DISTINCT host) FROM task_procs WHERE task = ?1 AND host <> ''))"
+           " WHERE id = ?1",
            &s->recount) < 0 ||
-      prep(db, "INSERT INTO chunks(task, first, n, labels, data) VALUES(?1, ?2, ?3, ?4, ?5)", &s->add_chunk) < 0) {
+      /* Above every rowid the search index has seen, even if the last
+       * chunks were deleted (search.c says why). */
+      prep(db,
+           "INSERT INTO chunks(rowid, task, first, n, labels, data) VALUES(max(coalesce((SELECT max(rowid)"
+           " FROM chunks), 0), (SELECT indexed FROM fts_state)) + 1, ?1, ?2, ?3, ?4, ?5)",
+           &s->add_chunk) < 0) {
     xt__summary_free(s);
     return -EIO;
   }
