@@ -142,30 +142,32 @@ static void test_partial_frame_past_the_bound_drops_its_connection(void **state)
   make_frame(&fa, 11, 1900);
   make_frame(&fb, 22, 1900);
   make_frame(&fc, 33, 1900);
+  /* Two frames held at once would pass the bound, one alone does not. */
   assert_true(fa.len > BOUND / 2 && fa.len < BOUND);
 
-  /* A holds 1500 bytes of a frame: within the bound. */
+  /* A has sent 1500 bytes of a frame: once its header is in, the whole
+   * frame's buffer is held, within the bound. */
   int a = connect_to(f->addr);
   send_all(a, fa.bytes, 1500);
-  wait_stat("buffered", &xt__g_stats.buffered, NULL, 1500);
+  wait_stat("buffered", &xt__g_stats.buffered, NULL, (int64_t)fa.len);
 
-  /* B's 1600 more would make 3100: B goes, A stays. */
+  /* B's frame would take the held bytes past the bound: B goes, A stays. */
   int b = connect_to(f->addr);
   send_all(b, fb.bytes, 1600);
   assert_true(closed_by_server(b));
   close(b);
   wait_stat("rejected memory_limit", NULL, &xt__g_stats.rejected[XT_REJ_MEMORY_LIMIT], (int64_t)rejected0 + 1);
-  wait_stat("buffered", &xt__g_stats.buffered, NULL, 1500);
+  wait_stat("buffered", &xt__g_stats.buffered, NULL, (int64_t)fa.len);
 
   /* A completes its frame: its partial frame was kept whole. */
   send_all(a, fa.bytes + 1500, fa.len - 1500);
   wait_stat("received", NULL, &xt__g_stats.received, (int64_t)received0 + 1);
   wait_stat("buffered", &xt__g_stats.buffered, NULL, 0);
 
-  /* Nothing of B is held: C's 1600 fit now and complete. */
+  /* Nothing of B is held: C's frame fits now and completes. */
   int c = connect_to(f->addr);
   send_all(c, fc.bytes, 1600);
-  wait_stat("buffered", &xt__g_stats.buffered, NULL, 1600);
+  wait_stat("buffered", &xt__g_stats.buffered, NULL, (int64_t)fc.len);
   send_all(c, fc.bytes + 1600, fc.len - 1600);
   wait_stat("received", NULL, &xt__g_stats.received, (int64_t)received0 + 2);
   assert_int_equal(atomic_load(&xt__g_stats.rejected[XT_REJ_MEMORY_LIMIT]), rejected0 + 1);
