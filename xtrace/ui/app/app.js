@@ -80,6 +80,13 @@ var XT = window.XT || (window.XT = {});
         Object.keys(s.rejected).forEach(function (k) { rejected += Number(s.rejected[k]) || 0; });
       }
       if (rejected) item('rejected', rejected);
+      // A store that cannot commit pauses ingest; what it had to give up is
+      // lost for good. Both are shown so loss is never silent.
+      if (s.store_errors) item('store errors', s.store_errors);
+      if (s.reports_lost) item('reports lost', s.reports_lost);
+      if (s.store_failing) {
+        statsEl.appendChild(XT.el('span', { class: 'stat warn', text: 'store failing: ingest paused' }));
+      }
     }).catch(function () { XT.clear(statsEl); });
   }
 
