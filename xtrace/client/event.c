@@ -119,7 +119,7 @@ uint64_t xt_event(const xt_event_info *ev) {
     count_drop(ctx->task_id);
     return 0;
   }
-  uint64_t id = bg_id_fresh();
+  uint64_t id = ev->id ? ev->id : bg_id_fresh();
   rec->task_id = ctx->task_id;
   rec->event_id = id;
   rec->mono_ns = xt__now_mono_ns();

@@ -75,6 +75,9 @@ typedef struct xt_event_info {
   size_t nkv;
   const char *const *tags;
   size_t ntags;
+  uint64_t id;            /* the event's ID, chosen ahead by the caller (who
+                             named it already, e.g. in the program's output);
+                             0: a fresh one */
 } xt_event_info;
 
 /* Emits one event in the calling thread's task: its parents are the current
