@@ -86,6 +86,16 @@ static bool env_flag(const char *name, bool dflt) {
            strcasecmp(v, "off") == 0);
 }
 
+/* A positive count up to a billion; anything else is the default. */
+static unsigned env_uint(const char *name, unsigned dflt) {
+  const char *v = getenv(name);
+  if (!v || !*v)
+    return dflt;
+  char *end;
+  unsigned long n = strtoul(v, &end, 10);
+  return *end || n == 0 || n > 1000000000 ? dflt : (unsigned)n;
+}
+
 static bool list_has(const char *list, const char *word) {
   size_t wl = strlen(word);
   for (const char *p = list; *p;) {
@@ -120,9 +130,12 @@ static void read_config(void) {
   xt__config *c = &xt__cfg;
   c->debug = env_flag("XTRACE_DEBUG", false);
   unsigned f = 0;
+  /* stdout is data as often as it is a log (sort, gzip, a pipeline's
+   * middle), and nothing about the descriptor tells which: a container's log
+   * is a pipe too. So it is traced only when asked for. */
   const char *streams = getenv("XTRACE_LOG_STREAMS");
   if (!streams)
-    streams = "stderr,stdout,syslog";
+    streams = "stderr,syslog";
   if (list_has(streams, "stderr"))
     f |= XT_FAM_STDERR;
   if (list_has(streams, "stdout"))
@@ -140,6 +153,7 @@ static void read_config(void) {
   c->families = f;
   c->log_level = parse_level(getenv("XTRACE_LOG_LEVEL"));
   c->log_prefix = env_flag("XTRACE_LOG_PREFIX", false);
+  xt__budget_setup(env_uint("XTRACE_LOG_RATE", 100), env_uint("XTRACE_LOG_BURST", 1000));
   const char *ex = getenv("XTRACE_EXCLUDE_LIBS");
   snprintf(c->exclude_libs, sizeof c->exclude_libs, "%s", ex ? ex : "libgrpc*");
   Dl_info self;
@@ -211,6 +225,7 @@ void xt__init_once(void) {
   if (!env_flag("XTRACE_DISABLE", false)) {
     int rc = xt_init(NULL);
     if (rc == 0) {
+      xt__line_setup();
       xt__pid = getpid();
       start_task();
       on_exit(on_process_exit, NULL);

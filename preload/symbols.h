@@ -41,6 +41,10 @@
   X(int, putchar_unlocked, (int))                                                           \
   X(size_t, fwrite, (const void *, size_t, size_t, FILE *))                                 \
   X(size_t, fwrite_unlocked, (const void *, size_t, size_t, FILE *))                        \
+  X(int, __overflow, (FILE *, int))                                                         \
+  X(int, fflush, (FILE *))                                                                  \
+  X(int, fflush_unlocked, (FILE *))                                                         \
+  X(int, fclose, (FILE *))                                                                  \
   X(void, perror, (const char *))                                                           \
   X(void, vwarn, (const char *, va_list))                                                   \
   X(void, vwarnx, (const char *, va_list))                                                  \

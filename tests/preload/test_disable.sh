@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # XTRACE_DISABLE=1: nothing reaches the collector, output unchanged.
 . "$(dirname "$0")/lib.sh"
+export XTRACE_LOG_STREAMS=stderr,stdout,syslog # stdout is part of what this tests
 pl_start_server
 "$XT_PROGS/tree" 2>"$PL_TMP/err0"
 XTRACE_DISABLE=1 traced "$XT_PROGS/tree" 2>"$PL_TMP/err1"

@@ -6,7 +6,7 @@ pl_start_server
 run=$XT_TOP/scripts/xtrace-run
 "$run" --help | grep -q -- '--server' || fail "--help"
 out=$(LD_PRELOAD=${XT_SAN_RUNTIME:-} "$run" --lib "$XT_PRELOAD_LIB" --server "$XTRACE_SERVER" \
-  XTRACE_LOG_PREFIX=1 -- "$XT_PROGS/exitcode" 2>/dev/null) && fail "exit status lost" || true
+  XTRACE_LOG_PREFIX=1 XTRACE_LOG_STREAMS=stderr,stdout -- "$XT_PROGS/exitcode" 2>/dev/null) && fail "exit status lost" || true
 [[ "$out" =~ ^\[xtrace\ [0-9a-f]{16}\ [0-9]+\]\ to\ stdout$ ]] || fail "output: $out"
 xt_wait_reports 4
 task_titled "$XT_PROGS/exitcode" >/dev/null
