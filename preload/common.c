@@ -86,14 +86,14 @@ static bool env_flag(const char *name, bool dflt) {
            strcasecmp(v, "off") == 0);
 }
 
-/* A positive count up to a billion; anything else is the default. */
-static unsigned env_uint(const char *name, unsigned dflt) {
+/* A count from min up to a billion; anything else is the default. */
+static unsigned env_uint(const char *name, unsigned min, unsigned dflt) {
   const char *v = getenv(name);
   if (!v || !*v)
     return dflt;
   char *end;
   unsigned long n = strtoul(v, &end, 10);
-  return *end || n == 0 || n > 1000000000 ? dflt : (unsigned)n;
+  return *end || n < min || n > 1000000000 ? dflt : (unsigned)n;
 }
 
 static bool list_has(const char *list, const char *word) {
@@ -153,7 +153,7 @@ static void read_config(void) {
   c->families = f;
   c->log_level = parse_level(getenv("XTRACE_LOG_LEVEL"));
   c->log_prefix = env_flag("XTRACE_LOG_PREFIX", false);
-  xt__budget_setup(env_uint("XTRACE_LOG_RATE", 100), env_uint("XTRACE_LOG_BURST", 1000));
+  xt__budget_setup(env_uint("XTRACE_LOG_RATE", 0, 100), env_uint("XTRACE_LOG_BURST", 1, 1000));
   const char *ex = getenv("XTRACE_EXCLUDE_LIBS");
   snprintf(c->exclude_libs, sizeof c->exclude_libs, "%s", ex ? ex : "libgrpc*");
   Dl_info self;

@@ -35,12 +35,12 @@ static int64_t interval_ns = 10000000; /* 100 lines a second */
 static int64_t limit_ns = 10000000000; /* burst of 1000 */
 static const char *const names[XT_BUDGET_N] = {"stdout", "stderr", "syslog"};
 
+/* rate 0: no refill, the burst is all a process records on a stream (its
+ * tokens come back one every 10^18/burst ns: never, in practice). */
 void xt__budget_setup(unsigned rate, unsigned burst) {
-  if (rate == 0)
-    rate = 1;
   if (burst == 0)
     burst = 1;
-  interval_ns = 1000000000 / rate;
+  interval_ns = rate ? 1000000000 / rate : 1000000000000000000 / burst;
   if (interval_ns == 0)
     interval_ns = 1;
   limit_ns = (int64_t)burst * interval_ns;
