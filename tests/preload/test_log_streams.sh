@@ -1,28 +1,41 @@
 #!/usr/bin/env bash
-# XTRACE_LOG_STREAMS: each stream is recorded exactly when listed; unset
-# means stderr and syslog (stdout is a program's data unless asked for).
+# XTRACE_LOG_STREAMS: each stream is recorded exactly when listed. Unset, it
+# is stderr,syslog,shared-stdout: stdout counts as a log only where it goes
+# with stderr (2>&1, one file, one terminal), not to a file or pipe of its
+# own, nor to /dev/null with stderr.
 . "$(dirname "$0")/lib.sh"
 pl_start_server
 p=$XT_PROGS/logmix
 n=0
+# check SETTING REDIRECTION WANT: SETTING "unset" leaves the variable out;
+# REDIRECTION is "null" (both to /dev/null), "shared" (one file) or "apart".
 check() {
-  local setting=$1 want=$2
+  local setting=$1 redir=$2 want=$3
   n=$((n + 1))
-  if [ "$setting" = unset ]; then
-    env -u XTRACE_LOG_STREAMS LD_PRELOAD="$PL_PRELOAD" "$p" streams "case$n" >/dev/null 2>&1
-  else
-    XTRACE_LOG_STREAMS=$setting traced "$p" streams "case$n" >/dev/null 2>&1
-  fi
+  local -a cmd=(env -u XTRACE_LOG_STREAMS LD_PRELOAD="$PL_PRELOAD")
+  [ "$setting" = unset ] || cmd+=(XTRACE_LOG_STREAMS="$setting")
+  cmd+=("$p" streams "case$n")
+  case $redir in
+  null) "${cmd[@]}" >/dev/null 2>&1 ;;
+  shared) "${cmd[@]}" >"$PL_TMP/both" 2>&1 ;;
+  apart) "${cmd[@]}" >"$PL_TMP/out" 2>"$PL_TMP/err" ;;
+  esac
   local r got
   r=$(reports "$(task_after_exit "$p streams case$n")")
   got=$(jq -r '[.[] | select(.Agent == "stdout" or .Agent == "stderr" or .Agent == "syslog")
     | .Label] | sort | join(",")' <<<"$r")
-  [ "$got" = "$want" ] || fail "XTRACE_LOG_STREAMS=$setting: got '$got', want '$want'"
+  [ "$got" = "$want" ] || fail "XTRACE_LOG_STREAMS=$setting ($redir): got '$got', want '$want'"
 }
-check unset "err line,fd err,syslog line"
-check stderr "err line,fd err"
-check stdout "fd out,out line"
-check syslog "syslog line"
-check stderr,stdout,syslog "err line,fd err,fd out,out line,syslog line"
-check "stdout, syslog" "fd out,out line,syslog line"
-check "" ""
+all="err line,fd err,fd out,out line,syslog line"
+check unset apart "err line,fd err,syslog line"
+check unset null "err line,fd err,syslog line"
+check unset shared "$all"
+check stderr shared "err line,fd err"
+check stdout apart "fd out,out line"
+check syslog shared "syslog line"
+check shared-stdout shared "fd out,out line"
+check shared-stdout apart ""
+check stderr,syslog shared "err line,fd err,syslog line"
+check stderr,stdout,syslog apart "$all"
+check "stdout, syslog" null "fd out,out line,syslog line"
+check "" shared ""
