@@ -106,6 +106,7 @@ bool xt__stream_enter(int s);
 typedef struct xt__fio {
   int s;
   FILE *fp;
+  bool buffered; /* fully: the only kind the macros fill without __overflow */
   bool locked;
 } xt__fio;
 void xt__fio_begin(xt__fio *c, int s, FILE *fp, bool lock, const void *caller);

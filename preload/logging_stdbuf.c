@@ -42,35 +42,45 @@ static bool fully_buffered(FILE *fp) {
   return !(fp->_flags & (XT_IO_UNBUFFERED | XT_IO_LINE_BUF)) && fp->_mode <= 0;
 }
 
+/* Relaxed atomics: the stream's lock orders them, but a sanitizer does not
+ * see glibc's lock, and a program breaking the _unlocked rule must only get
+ * odd labels. */
 static void pickup(int s, FILE *fp, const void *caller) {
   fstate *f = &fst[s];
   if (__atomic_exchange_n(&f->resync, 0, __ATOMIC_RELAXED))
     return;
   const char *wb = fp->_IO_write_base, *wp = fp->_IO_write_ptr;
-  if (!wb || wp <= wb || !fully_buffered(fp))
+  if (!wb || wp <= wb)
     return;
   /* Behind seen, or in another buffer, the buffer was emptied since (by
    * libc itself): all it holds is new. */
-  const char *from = f->base == fp->_IO_buf_base && f->seen >= wb && f->seen <= wp ? f->seen : wb;
+  const char *base = __atomic_load_n(&f->base, __ATOMIC_RELAXED);
+  const char *seen = __atomic_load_n(&f->seen, __ATOMIC_RELAXED);
+  const char *from = base == fp->_IO_buf_base && seen >= wb && seen <= wp ? seen : wb;
   if (wp > from)
     xt__line_feed(s, from, (size_t)(wp - from), xt__stream_agent(s), caller, NULL, false);
 }
 
 static void mark(int s, FILE *fp) {
-  fst[s].base = fp->_IO_buf_base;
-  fst[s].seen = fp->_IO_write_ptr;
+  __atomic_store_n(&fst[s].base, fp->_IO_buf_base, __ATOMIC_RELAXED);
+  __atomic_store_n(&fst[s].seen, fp->_IO_write_ptr, __ATOMIC_RELAXED);
 }
 
 void xt__fio_begin(xt__fio *c, int s, FILE *fp, bool lock, const void *caller) {
   c->s = s;
   c->fp = fp;
-  c->locked = lock && fully_buffered(fp);
-  if (c->locked)
+  c->buffered = fully_buffered(fp);
+  if (!c->buffered)
+    return;
+  c->locked = lock;
+  if (lock)
     flockfile(fp);
   pickup(s, fp, caller);
 }
 
 void xt__fio_end(xt__fio *c) {
+  if (!c->buffered)
+    return;
   mark(c->s, c->fp);
   if (c->locked)
     funlockfile(c->fp);
@@ -204,7 +214,8 @@ XT_HOOK int fclose(FILE *fp) {
   }
   int r = real(fp);
   int err = errno;
-  fst[s].base = fst[s].seen = NULL;
+  __atomic_store_n(&fst[s].base, NULL, __ATOMIC_RELAXED);
+  __atomic_store_n(&fst[s].seen, NULL, __ATOMIC_RELAXED);
   errno = err;
   xt__leave();
   return r;

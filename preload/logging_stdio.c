@@ -46,11 +46,15 @@ int xt__stream_of_fd(int fd) { return fd == 2 ? XT_OUT_STDERR : fd == 1 ? XT_OUT
 
 const char *xt__stream_agent(int s) { return s == XT_OUT_STDERR ? "stderr" : "stdout"; }
 
-bool xt__stream_enter(int s) {
+/* Inline here: every stdio call of the program on any stream passes
+ * through it, and a filter makes millions of them. */
+static inline bool stream_enter(int s) {
   if (s < 0)
     return false;
   return xt__enter(s == XT_OUT_STDERR ? XT_FAM_STDERR : XT_FAM_STDOUT);
 }
+
+bool xt__stream_enter(int s) { return stream_enter(s); }
 
 static int real_vfprintf_flag(FILE *fp, int flag, const char *fmt, va_list ap) {
   if (flag < 0) {
@@ -119,7 +123,7 @@ static void skip_after(int s, size_t bytes, bool ends) {
 
 static int hook_vfprintf(FILE *fp, int flag, const char *fmt, va_list ap, const void *caller) {
   int s = xt__stream_of(fp);
-  if (!xt__stream_enter(s))
+  if (!stream_enter(s))
     return real_vfprintf_flag(fp, flag, fmt, ap);
   int saved = errno; /* %m must see the caller's errno */
   if (xt__line_over(s)) {
@@ -224,7 +228,7 @@ static int real_vdprintf_flag(int fd, int flag, const char *fmt, va_list ap) {
 
 static int hook_vdprintf(int fd, int flag, const char *fmt, va_list ap, const void *caller) {
   int s = xt__stream_of_fd(fd);
-  if (!xt__stream_enter(s))
+  if (!stream_enter(s))
     return real_vdprintf_flag(fd, flag, fmt, ap);
   int saved = errno;
   if (xt__line_over(s)) {
@@ -303,7 +307,7 @@ static size_t hook_fwrite(fwrite_fn real, const void *p, size_t size, size_t nme
     errno = ENOSYS;
     return 0;
   }
-  if (!xt__stream_enter(s))
+  if (!stream_enter(s))
     return real(p, size, nmemb, fp);
   size_t r;
   if (xt__line_over(s)) {
@@ -342,7 +346,7 @@ XT_HOOK size_t fwrite_unlocked(const void *p, size_t size, size_t nmemb, FILE *f
 static int hook_puts(int (*real)(const char *, FILE *), const char *str, FILE *fp, bool newline,
                      bool lock, const void *caller) {
   int s = xt__stream_of(fp);
-  if (!xt__stream_enter(s)) {
+  if (!stream_enter(s)) {
     if (!real) {
       errno = ENOSYS;
       return EOF;
@@ -404,7 +408,7 @@ XT_HOOK int fputs_unlocked(const char *str, FILE *fp) {
 
 static int hook_putc(int (*real)(int, FILE *), int c, FILE *fp, bool lock, const void *caller) {
   int s = xt__stream_of(fp);
-  if (!xt__stream_enter(s)) {
+  if (!stream_enter(s)) {
     if (!real) {
       errno = ENOSYS;
       return EOF;
@@ -462,7 +466,7 @@ XT_HOOK ssize_t write(int fd, const void *p, size_t n) {
   if (s < 0)
     return xt__sock_write(fd, p, n, RA);
   write_fn real = REAL(write);
-  if (!xt__stream_enter(s)) {
+  if (!stream_enter(s)) {
     if (!real) {
       errno = ENOSYS;
       return -1;
@@ -496,7 +500,7 @@ XT_HOOK ssize_t writev(int fd, const struct iovec *iov, int cnt) {
   if (s < 0)
     return xt__sock_writev(fd, iov, cnt, RA);
   writev_fn real = REAL(writev);
-  if (!xt__stream_enter(s)) {
+  if (!stream_enter(s)) {
     if (!real) {
       errno = ENOSYS;
       return -1;
