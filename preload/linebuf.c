@@ -430,11 +430,30 @@ void xt__line_flush_all(void) {
   xt__budget_report_all();
 }
 
+/* The child has one thread: every pool slot but its own is free again (the
+ * parent's other threads' slots would otherwise stay taken for good). */
+static void pool_fork_child(void) {
+  if (!pool)
+    return;
+  uint32_t used = __atomic_load_n(&pool_fresh, __ATOMIC_RELAXED);
+  if (used > POOL_SLOTS)
+    used = POOL_SLOTS;
+  uint32_t head = 0;
+  for (uint32_t i = used; i-- > 0;) {
+    if (slot(i) == tl_set)
+      continue;
+    slot(i)->next = head;
+    head = i + 1;
+  }
+  __atomic_store_n(&pool_free, head, __ATOMIC_RELAXED);
+}
+
 void xt__line_reset_all(void) {
   for (int s = 0; s < XT_OUT_N; s++) {
     tl_mode[s] = LB_START;
     if (tl_set)
       tl_set->s[s].len = 0;
   }
+  pool_fork_child();
   xt__budget_fork_child();
 }
