@@ -53,6 +53,11 @@ typedef struct lineset {
 
 static XT_TLS lineset *tl_set;
 static XT_TLS uint8_t tl_mode[XT_OUT_N];
+/* What this thread passed over budget and has not yet added to the shared
+ * count: an atomic add per refused call would be most of its cost. */
+static XT_TLS uint32_t tl_drop_lines[XT_OUT_N];
+static XT_TLS uint32_t tl_drop_bytes[XT_OUT_N];
+#define DROP_PUBLISH_LINES 1024 /* keeps the shared count near the truth */
 
 /* The pool ------------------------------------------------------------------ */
 
@@ -241,9 +246,18 @@ static uint64_t count_lines(const char *p, size_t n) {
   return k;
 }
 
+static void publish_drops(int s) {
+  if (tl_drop_lines[s] | tl_drop_bytes[s]) {
+    xt__budget_drop(s, tl_drop_lines[s], tl_drop_bytes[s]);
+    tl_drop_lines[s] = tl_drop_bytes[s] = 0;
+  }
+}
+
 /* Starts a line: its token, its prefix, its buffer's fields. Returns false if
- * the budget refuses it. */
+ * the budget refuses it. The thread's own drops are counted first, so that
+ * the episode's marker, which the token may bring, includes them. */
 static bool begin_line(const piece *pc, linebuf *lb, uint64_t *id) {
+  publish_drops(pc->s);
   if (!xt__budget_take(pc->s, xt__budget_now()))
     return false;
   *id = pc->sink && xt_in_task() ? bg_id_fresh() : 0;
@@ -361,7 +375,10 @@ bool xt__line_over(int s) {
 }
 
 void xt__line_skipped(int s, size_t bytes, bool ends_line) {
-  xt__budget_drop(s, ends_line, bytes);
+  tl_drop_lines[s] += ends_line;
+  tl_drop_bytes[s] += (uint32_t)(bytes < UINT32_MAX / 2 ? bytes : UINT32_MAX / 2);
+  if (tl_drop_lines[s] >= DROP_PUBLISH_LINES || tl_drop_bytes[s] >= UINT32_MAX / 2)
+    publish_drops(s);
   if (ends_line)
     tl_mode[s] = LB_START;
   else if (bytes)
@@ -427,6 +444,8 @@ void xt__line_flush_all(void) {
     /* What the program writes on this line later is the recorded line's. */
     tl_mode[s] = LB_SPILL;
   }
+  for (int s = 0; s < XT_OUT_N; s++)
+    publish_drops(s);
   xt__budget_report_all();
 }
 
@@ -451,6 +470,7 @@ static void pool_fork_child(void) {
 void xt__line_reset_all(void) {
   for (int s = 0; s < XT_OUT_N; s++) {
     tl_mode[s] = LB_START;
+    tl_drop_lines[s] = tl_drop_bytes[s] = 0;
     if (tl_set)
       tl_set->s[s].len = 0;
   }

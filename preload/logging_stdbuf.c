@@ -86,7 +86,12 @@ void xt__fio_end(xt__fio *c) {
     funlockfile(c->fp);
 }
 
-void xt__fio_skipped(int s) { __atomic_store_n(&fst[s].resync, 1, __ATOMIC_RELAXED); }
+/* Read first: a store on every refused call would bounce the line between
+ * the threads that write the stream. */
+void xt__fio_skipped(int s) {
+  if (!__atomic_load_n(&fst[s].resync, __ATOMIC_RELAXED))
+    __atomic_store_n(&fst[s].resync, 1, __ATOMIC_RELAXED);
+}
 
 /* From thread and process end, possibly with another thread inside stdio:
  * a stream whose lock is busy is left alone. */
