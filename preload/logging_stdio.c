@@ -56,13 +56,37 @@ static inline bool stream_enter(int s) {
 
 bool xt__stream_enter(int s) { return stream_enter(s); }
 
+/* The pass-through test, made first and inline in every hook: a stream that
+ * is not traced (a filter's stdout, any other FILE) costs a compare or two
+ * and the real call, no frame of the hook's own. Before initialisation, and
+ * when tracing is off, the slow path decides. */
+static inline bool pass_through(int s) {
+  if (s < 0)
+    return true;
+  return __atomic_load_n(&xt__state, __ATOMIC_ACQUIRE) == 2 &&
+         !(xt__cfg.families & (s == XT_OUT_STDERR ? XT_FAM_STDERR : XT_FAM_STDOUT));
+}
+
+/* The real functions of the pass-through path, cached in this file so that
+ * the lookup is a load, not a call. */
+static void *fast_sym[XT_SYM_COUNT];
+static inline void *real_fast(int i) {
+  void *p = __atomic_load_n(&fast_sym[i], __ATOMIC_RELAXED);
+  if (__builtin_expect(!p, 0)) {
+    p = xt__real_sym(i);
+    __atomic_store_n(&fast_sym[i], p, __ATOMIC_RELAXED);
+  }
+  return p;
+}
+#define REAL_FAST(name) ((name##_fn)real_fast(XT_SYM_##name))
+
 static int real_vfprintf_flag(FILE *fp, int flag, const char *fmt, va_list ap) {
   if (flag < 0) {
-    vfprintf_fn f = REAL(vfprintf);
+    vfprintf_fn f = REAL_FAST(vfprintf);
     if (f)
       return f(fp, fmt, ap);
   } else {
-    __vfprintf_chk_fn f = REAL(__vfprintf_chk);
+    __vfprintf_chk_fn f = REAL_FAST(__vfprintf_chk);
     if (f)
       return f(fp, flag, fmt, ap);
   }
@@ -121,7 +145,8 @@ static void skip_after(int s, size_t bytes, bool ends) {
   errno = err;
 }
 
-static int hook_vfprintf(FILE *fp, int flag, const char *fmt, va_list ap, const void *caller) {
+__attribute__((noinline)) static int hook_vfprintf_slow(FILE *fp, int flag, const char *fmt,
+                                                       va_list ap, const void *caller) {
   int s = xt__stream_of(fp);
   if (!stream_enter(s))
     return real_vfprintf_flag(fp, flag, fmt, ap);
@@ -164,6 +189,13 @@ static int hook_vfprintf(FILE *fp, int flag, const char *fmt, va_list ap, const 
   errno = err;
   xt__leave();
   return ret;
+}
+
+static inline int hook_vfprintf(FILE *fp, int flag, const char *fmt, va_list ap,
+                                const void *caller) {
+  if (pass_through(xt__stream_of(fp)))
+    return real_vfprintf_flag(fp, flag, fmt, ap);
+  return hook_vfprintf_slow(fp, flag, fmt, ap, caller);
 }
 
 /* Descriptor output: write everything, retrying short writes as vdprintf
@@ -214,11 +246,11 @@ static int out_fd(int s, int fd, const char *text, size_t n, bool inplace, const
 
 static int real_vdprintf_flag(int fd, int flag, const char *fmt, va_list ap) {
   if (flag < 0) {
-    vdprintf_fn f = REAL(vdprintf);
+    vdprintf_fn f = REAL_FAST(vdprintf);
     if (f)
       return f(fd, fmt, ap);
   } else {
-    __vdprintf_chk_fn f = REAL(__vdprintf_chk);
+    __vdprintf_chk_fn f = REAL_FAST(__vdprintf_chk);
     if (f)
       return f(fd, flag, fmt, ap);
   }
@@ -226,7 +258,8 @@ static int real_vdprintf_flag(int fd, int flag, const char *fmt, va_list ap) {
   return -1;
 }
 
-static int hook_vdprintf(int fd, int flag, const char *fmt, va_list ap, const void *caller) {
+__attribute__((noinline)) static int hook_vdprintf_slow(int fd, int flag, const char *fmt,
+                                                       va_list ap, const void *caller) {
   int s = xt__stream_of_fd(fd);
   if (!stream_enter(s))
     return real_vdprintf_flag(fd, flag, fmt, ap);
@@ -256,6 +289,13 @@ static int hook_vdprintf(int fd, int flag, const char *fmt, va_list ap, const vo
   va_end(again);
   xt__leave();
   return ret;
+}
+
+static inline int hook_vdprintf(int fd, int flag, const char *fmt, va_list ap,
+                                const void *caller) {
+  if (pass_through(xt__stream_of_fd(fd)))
+    return real_vdprintf_flag(fd, flag, fmt, ap);
+  return hook_vdprintf_slow(fd, flag, fmt, ap, caller);
 }
 
 #define RA __builtin_return_address(0)
@@ -300,7 +340,7 @@ XT_HOOK int __dprintf_chk(int fd, int flag, const char *fmt, ...) {
 /* Unformatted stdio: the real call first, then the bytes it accepted. In
  * prefix mode the bytes go through the line buffer instead. lock: the
  * locking form (the _unlocked ones leave locking to the program). */
-static size_t hook_fwrite(fwrite_fn real, const void *p, size_t size, size_t nmemb, FILE *fp,
+__attribute__((noinline)) static size_t hook_fwrite(fwrite_fn real, const void *p, size_t size, size_t nmemb, FILE *fp,
                           bool lock, const void *caller) {
   int s = xt__stream_of(fp);
   if (!real) {
@@ -336,14 +376,20 @@ static size_t hook_fwrite(fwrite_fn real, const void *p, size_t size, size_t nme
 }
 
 XT_HOOK size_t fwrite(const void *p, size_t size, size_t nmemb, FILE *fp) {
-  return hook_fwrite(REAL(fwrite), p, size, nmemb, fp, true, RA);
+  fwrite_fn real = REAL_FAST(fwrite);
+  if (real && pass_through(xt__stream_of(fp)))
+    return real(p, size, nmemb, fp);
+  return hook_fwrite(real, p, size, nmemb, fp, true, RA);
 }
 XT_HOOK size_t fwrite_unlocked(const void *p, size_t size, size_t nmemb, FILE *fp) {
-  return hook_fwrite(REAL(fwrite_unlocked), p, size, nmemb, fp, false, RA);
+  fwrite_fn real = REAL_FAST(fwrite_unlocked);
+  if (real && pass_through(xt__stream_of(fp)))
+    return real(p, size, nmemb, fp);
+  return hook_fwrite(real, p, size, nmemb, fp, false, RA);
 }
 
 /* fputs-like: text s (plus a newline for puts). */
-static int hook_puts(int (*real)(const char *, FILE *), const char *str, FILE *fp, bool newline,
+__attribute__((noinline)) static int hook_puts(int (*real)(const char *, FILE *), const char *str, FILE *fp, bool newline,
                      bool lock, const void *caller) {
   int s = xt__stream_of(fp);
   if (!stream_enter(s)) {
@@ -396,17 +442,27 @@ static int puts_shim(const char *str, FILE *fp) {
 }
 
 XT_HOOK int puts(const char *str) {
-  real_puts_shim_target = REAL(puts);
-  return hook_puts(real_puts_shim_target ? puts_shim : NULL, str, stdout, true, true, RA);
+  puts_fn real = REAL_FAST(puts);
+  if (real && pass_through(xt__stream_of(stdout)))
+    return real(str);
+  real_puts_shim_target = real;
+  return hook_puts(real ? puts_shim : NULL, str, stdout, true, true, RA);
 }
 XT_HOOK int fputs(const char *str, FILE *fp) {
-  return hook_puts(REAL(fputs), str, fp, false, true, RA);
+  fputs_fn real = REAL_FAST(fputs);
+  if (real && pass_through(xt__stream_of(fp)))
+    return real(str, fp);
+  return hook_puts(real, str, fp, false, true, RA);
 }
 XT_HOOK int fputs_unlocked(const char *str, FILE *fp) {
-  return hook_puts(REAL(fputs_unlocked), str, fp, false, false, RA);
+  fputs_unlocked_fn real = REAL_FAST(fputs_unlocked);
+  if (real && pass_through(xt__stream_of(fp)))
+    return real(str, fp);
+  return hook_puts(real, str, fp, false, false, RA);
 }
 
-static int hook_putc(int (*real)(int, FILE *), int c, FILE *fp, bool lock, const void *caller) {
+__attribute__((noinline)) static int hook_putc_slow(int (*real)(int, FILE *), int c, FILE *fp,
+                                                   bool lock, const void *caller) {
   int s = xt__stream_of(fp);
   if (!stream_enter(s)) {
     if (!real) {
@@ -445,16 +501,23 @@ static int hook_putc(int (*real)(int, FILE *), int c, FILE *fp, bool lock, const
   return r;
 }
 
-XT_HOOK int fputc(int c, FILE *fp) { return hook_putc(REAL(fputc), c, fp, true, RA); }
-XT_HOOK int putc(int c, FILE *fp) { return hook_putc(REAL(putc), c, fp, true, RA); }
+static inline int hook_putc(int (*real)(int, FILE *), int c, FILE *fp, bool lock,
+                            const void *caller) {
+  if (real && pass_through(xt__stream_of(fp)))
+    return real(c, fp);
+  return hook_putc_slow(real, c, fp, lock, caller);
+}
+
+XT_HOOK int fputc(int c, FILE *fp) { return hook_putc(REAL_FAST(fputc), c, fp, true, RA); }
+XT_HOOK int putc(int c, FILE *fp) { return hook_putc(REAL_FAST(putc), c, fp, true, RA); }
 XT_HOOK int fputc_unlocked(int c, FILE *fp) {
-  return hook_putc(REAL(fputc_unlocked), c, fp, false, RA);
+  return hook_putc(REAL_FAST(fputc_unlocked), c, fp, false, RA);
 }
 XT_HOOK int putc_unlocked(int c, FILE *fp) {
-  return hook_putc(REAL(putc_unlocked), c, fp, false, RA);
+  return hook_putc(REAL_FAST(putc_unlocked), c, fp, false, RA);
 }
-XT_HOOK int putchar(int c) { return hook_putc(REAL(fputc), c, stdout, true, RA); }
-XT_HOOK int putchar_unlocked(int c) { return hook_putc(REAL(fputc_unlocked), c, stdout, false, RA); }
+XT_HOOK int putchar(int c) { return hook_putc(REAL_FAST(fputc), c, stdout, true, RA); }
+XT_HOOK int putchar_unlocked(int c) { return hook_putc(REAL_FAST(fputc_unlocked), c, stdout, false, RA); }
 
 /* write/writev on fds 1 and 2. Signal handlers call write(); see linebuf.c
  * for why this path is safe there. Other descriptors belong to sockets.c. */
@@ -465,7 +528,9 @@ XT_HOOK ssize_t write(int fd, const void *p, size_t n) {
   int s = xt__stream_of_fd(fd);
   if (s < 0)
     return xt__sock_write(fd, p, n, RA);
-  write_fn real = REAL(write);
+  write_fn real = REAL_FAST(write);
+  if (real && pass_through(s))
+    return real(fd, p, n);
   if (!stream_enter(s)) {
     if (!real) {
       errno = ENOSYS;
@@ -499,7 +564,9 @@ XT_HOOK ssize_t writev(int fd, const struct iovec *iov, int cnt) {
   int s = xt__stream_of_fd(fd);
   if (s < 0)
     return xt__sock_writev(fd, iov, cnt, RA);
-  writev_fn real = REAL(writev);
+  writev_fn real = REAL_FAST(writev);
+  if (real && pass_through(s))
+    return real(fd, iov, cnt);
   if (!stream_enter(s)) {
     if (!real) {
       errno = ENOSYS;
