@@ -80,7 +80,7 @@ static inline void *real_fast(int i) {
 }
 #define REAL_FAST(name) ((name##_fn)real_fast(XT_SYM_##name))
 
-static int real_vfprintf_flag(FILE *fp, int flag, const char *fmt, va_list ap) {
+static inline int real_vfprintf_flag(FILE *fp, int flag, const char *fmt, va_list ap) {
   if (flag < 0) {
     vfprintf_fn f = REAL_FAST(vfprintf);
     if (f)
@@ -244,7 +244,7 @@ static int out_fd(int s, int fd, const char *text, size_t n, bool inplace, const
   return rc < 0 ? -1 : (int)n;
 }
 
-static int real_vdprintf_flag(int fd, int flag, const char *fmt, va_list ap) {
+static inline int real_vdprintf_flag(int fd, int flag, const char *fmt, va_list ap) {
   if (flag < 0) {
     vdprintf_fn f = REAL_FAST(vdprintf);
     if (f)
