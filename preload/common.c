@@ -12,8 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "logging.h"
@@ -111,17 +109,6 @@ static bool list_has(const char *list, const char *word) {
   return false;
 }
 
-/* At start, fds 1 and 2 lead to one place (2>&1, >&2, one terminal, one
- * log file), other than /dev/null, where both go when nobody reads them. */
-static bool stdout_shares_stderr(void) {
-  struct stat o, e;
-  if (fstat(1, &o) != 0 || fstat(2, &e) != 0)
-    return false;
-  if (o.st_dev != e.st_dev || o.st_ino != e.st_ino)
-    return false;
-  return !(S_ISCHR(o.st_mode) && o.st_rdev == makedev(1, 3));
-}
-
 static int parse_level(const char *v) {
   static const char *const names[] = {"emerg", "alert", "crit", "err", "warning", "notice",
                                       "info", "debug"};
@@ -145,13 +132,16 @@ static void read_config(void) {
   unsigned f = 0;
   /* stdout is data as often as it is a log (sort, gzip, a pipeline's
    * middle), and a pipe or a file says nothing about which: a container's
-   * log is a pipe too. Where it goes with stderr it is read as a log. */
+   * log is a pipe too. Where it goes with stderr it is read as a log
+   * (logging_streams.c). */
   const char *streams = getenv("XTRACE_LOG_STREAMS");
   if (!streams)
     streams = "stderr,syslog,shared-stdout";
   if (list_has(streams, "stderr"))
     f |= XT_FAM_STDERR;
-  if (list_has(streams, "stdout") || (list_has(streams, "shared-stdout") && stdout_shares_stderr()))
+  if (list_has(streams, "stdout"))
+    f |= XT_FAM_STDOUT;
+  else if (xt__streams_setup(list_has(streams, "shared-stdout")))
     f |= XT_FAM_STDOUT;
   if (list_has(streams, "syslog"))
     f |= XT_FAM_SYSLOG;

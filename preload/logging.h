@@ -87,6 +87,13 @@ void xt__line_flush_all(void);
 /* A forked child drops the parent's partial lines: they are the parent's. */
 void xt__line_reset_all(void);
 
+/* Whether stdout is a log (logging_streams.c) ------------------------------- */
+
+/* auto_stdout: shared-stdout was asked for. Returns whether stdout is a log
+ * now; later changes of fd 1 update XT_FAM_STDOUT. */
+bool xt__streams_setup(bool auto_stdout);
+bool xt__stdout_shares_stderr(void);
+
 /* stdio (logging_stdio.c) -------------------------------------------------- */
 
 /* Stream index for stdout/stderr (or fds 1/2), -1 for anything else. */

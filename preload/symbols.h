@@ -45,6 +45,10 @@
   X(int, fflush, (FILE *))                                                                  \
   X(int, fflush_unlocked, (FILE *))                                                         \
   X(int, fclose, (FILE *))                                                                  \
+  X(int, dup2, (int, int))                                                                  \
+  X(int, dup3, (int, int, int))                                                             \
+  X(FILE *, freopen, (const char *, const char *, FILE *))                                  \
+  X(FILE *, freopen64, (const char *, const char *, FILE *))                                \
   X(void, perror, (const char *))                                                           \
   X(void, vwarn, (const char *, va_list))                                                   \
   X(void, vwarnx, (const char *, va_list))                                                  \

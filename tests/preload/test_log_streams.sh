@@ -39,3 +39,18 @@ check stderr,syslog shared "err line,fd err,syslog line"
 check stderr,stdout,syslog apart "$all"
 check "stdout, syslog" null "fd out,out line,syslog line"
 check "" shared ""
+
+# fd 1 pointed elsewhere while running: a shell's `echo >&2` (dup2 of 2 onto
+# 1) is a log line though the shell's stdout is a file of its own; sort -o,
+# whose stdout starts out shared with stderr, moves its output file onto fd 1
+# and its data is not recorded.
+env -u XTRACE_LOG_STREAMS LD_PRELOAD="$PL_PRELOAD" sh -c 'echo shell-log >&2; echo shell-data' \
+  >"$PL_TMP/out" 2>"$PL_TMP/err"
+r=$(reports "$(task_after_exit "echo shell-log")")
+got=$(jq -c '[.[] | select(.Agent == "stdout" or .Agent == "stderr") | .Label]' <<<"$r")
+[ "$got" = '["shell-log"]' ] || fail "shell redirections: $got"
+seq 1 5000 >"$PL_TMP/in"
+env -u XTRACE_LOG_STREAMS LD_PRELOAD="$PL_PRELOAD" sort -o "$PL_TMP/sorted" "$PL_TMP/in" >"$PL_TMP/both" 2>&1
+r=$(reports "$(task_after_exit "sort -o")")
+got=$(jq '[.[] | select(.Agent == "stdout")] | length' <<<"$r")
+[ "$got" = 0 ] || fail "sort -o recorded $got stdout lines"
