@@ -63,8 +63,10 @@ bool xt__stream_enter(int s) { return stream_enter(s); }
 static inline bool pass_through(int s) {
   if (s < 0)
     return true;
+  /* families changes when fd 1 moves (logging_streams.c): read atomically. */
   return __atomic_load_n(&xt__state, __ATOMIC_ACQUIRE) == 2 &&
-         !(xt__cfg.families & (s == XT_OUT_STDERR ? XT_FAM_STDERR : XT_FAM_STDOUT));
+         !(__atomic_load_n(&xt__cfg.families, __ATOMIC_RELAXED) &
+           (s == XT_OUT_STDERR ? XT_FAM_STDERR : XT_FAM_STDOUT));
 }
 
 /* The real functions of the pass-through path, cached in this file so that
