@@ -86,6 +86,16 @@ static bool env_flag(const char *name, bool dflt) {
            strcasecmp(v, "off") == 0);
 }
 
+/* A count from min up to a billion; anything else is the default. */
+static unsigned env_uint(const char *name, unsigned min, unsigned dflt) {
+  const char *v = getenv(name);
+  if (!v || !*v)
+    return dflt;
+  char *end;
+  unsigned long n = strtoul(v, &end, 10);
+  return *end || n < min || n > 1000000000 ? dflt : (unsigned)n;
+}
+
 static bool list_has(const char *list, const char *word) {
   size_t wl = strlen(word);
   for (const char *p = list; *p;) {
@@ -120,12 +130,18 @@ static void read_config(void) {
   xt__config *c = &xt__cfg;
   c->debug = env_flag("XTRACE_DEBUG", false);
   unsigned f = 0;
+  /* stdout is data as often as it is a log (sort, gzip, a pipeline's
+   * middle), and a pipe or a file says nothing about which: a container's
+   * log is a pipe too. Where it goes with stderr it is read as a log
+   * (logging_streams.c). */
   const char *streams = getenv("XTRACE_LOG_STREAMS");
   if (!streams)
-    streams = "stderr,stdout,syslog";
+    streams = "stderr,syslog,shared-stdout";
   if (list_has(streams, "stderr"))
     f |= XT_FAM_STDERR;
   if (list_has(streams, "stdout"))
+    f |= XT_FAM_STDOUT;
+  else if (xt__streams_setup(list_has(streams, "shared-stdout")))
     f |= XT_FAM_STDOUT;
   if (list_has(streams, "syslog"))
     f |= XT_FAM_SYSLOG;
@@ -140,6 +156,7 @@ static void read_config(void) {
   c->families = f;
   c->log_level = parse_level(getenv("XTRACE_LOG_LEVEL"));
   c->log_prefix = env_flag("XTRACE_LOG_PREFIX", false);
+  xt__budget_setup(env_uint("XTRACE_LOG_RATE", 0, 100), env_uint("XTRACE_LOG_BURST", 1, 1000));
   const char *ex = getenv("XTRACE_EXCLUDE_LIBS");
   snprintf(c->exclude_libs, sizeof c->exclude_libs, "%s", ex ? ex : "libgrpc*");
   Dl_info self;
@@ -211,6 +228,7 @@ void xt__init_once(void) {
   if (!env_flag("XTRACE_DISABLE", false)) {
     int rc = xt_init(NULL);
     if (rc == 0) {
+      xt__line_setup();
       xt__pid = getpid();
       xt__process_init();
       start_task();

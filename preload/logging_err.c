@@ -1,7 +1,8 @@
 /*
  * The BSD err/warn family, perror and GNU error/error_at_line: each writes one
  * whole line to stderr through libc-internal calls the other hooks never see,
- * so the line is composed here in the same shape glibc prints it.
+ * so the label is composed here in the same shape glibc prints it, while the
+ * real function (or, for error(), the real stdio calls) writes the text.
  *
  * error() has no va_list form to forward to, so it is implemented here in
  * full (same bytes, same error_message_count, error_print_progname and
@@ -10,6 +11,7 @@
 #include <err.h>
 #include <errno.h>
 #include <error.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,8 +20,7 @@
 #include "common.h"
 #include "logging.h"
 
-/* Bounded appends into a fixed buffer; len keeps counting past cap so the
- * caller can tell the text was cut. */
+/* Bounded appends into a fixed buffer; len keeps counting past cap. */
 typedef struct text {
   char *buf;
   size_t cap, len;
@@ -38,40 +39,51 @@ static void add(text *t, const char *fmt, ...) {
   addv(t, fmt, ap);
   va_end(ap);
 }
-/* A cut text still ends its line, so the next line starts clean. */
-static size_t finish(text *t) {
-  if (t->len < t->cap)
-    return t->len;
-  t->buf[t->cap - 2] = '\n';
-  return t->cap - 1;
-}
+/* What is in the buffer: a text that did not fit is cut where it stopped. */
+static size_t finish(const text *t) { return t->len < t->cap ? t->len : t->cap - 1; }
 
 static const char *errstr(int errnum, char *buf, size_t cap) { return strerror_r(errnum, buf, cap); }
 
-/* Composes "prog: [fmt][: strerror]\n" into the stderr line buffer's tail
- * and returns its length. errnum < 0 means no error text (the x forms). */
-static size_t compose_warn(int errnum, const char *fmt, va_list ap) {
-  size_t avail;
-  text t = {xt__line_tail(XT_OUT_STDERR, &avail), 0, 0};
-  t.cap = avail;
-  char eb[256];
-  add(&t, "%s: ", program_invocation_short_name);
-  if (fmt) {
-    addv(&t, fmt, ap);
-    if (errnum >= 0)
-      add(&t, ": %s", errstr(errnum, eb, sizeof eb));
-  } else if (errnum >= 0) {
-    add(&t, "%s", errstr(errnum, eb, sizeof eb));
+/* The label goes to the stderr line buffer's tail; the text itself is
+ * written by the real function, whatever its length, so the output is the
+ * unhooked call's byte for byte. line_start decides the line (budget; in
+ * prefix mode the prefix goes out first) and gives the tail, or NULL if the
+ * line is not recorded; line_end commits the label as a whole line. */
+static text line_start(const char *agent, const void *caller) {
+  text t = {NULL, 0, 0};
+  if (xt__line_over(XT_OUT_STDERR)) {
+    xt__line_skipped(XT_OUT_STDERR, 0, true);
+    return t;
   }
-  add(&t, "\n");
-  return finish(&t);
+  if (xt__cfg.log_prefix) {
+    xt__sink sink = {stderr, -1};
+    xt__line_open(XT_OUT_STDERR, agent, caller, &sink);
+  }
+  t.buf = xt__line_tail(XT_OUT_STDERR, &t.cap);
+  return t;
 }
 
-/* In prefix mode the composed line is the output; otherwise it only feeds
- * the event and the real function prints. */
-static void commit_line(size_t n, const char *agent, const void *caller) {
-  xt__sink sink = {stderr, -1};
-  xt__line_commit(XT_OUT_STDERR, n, agent, caller, xt__cfg.log_prefix ? &sink : NULL);
+static void line_end(const text *t, const char *agent, const void *caller) {
+  if (!t->buf)
+    return;
+  xt__line_commit(XT_OUT_STDERR, finish(t), agent, caller, NULL);
+  xt__line_feed(XT_OUT_STDERR, "\n", 1, agent, caller, NULL, false);
+}
+
+/* "prog: [fmt][: strerror]", as err.c prints it. errnum < 0 means no error
+ * text (the x forms). */
+static void compose_warn(text *t, int errnum, const char *fmt, va_list ap) {
+  if (!t->buf)
+    return;
+  char eb[256];
+  add(t, "%s: ", program_invocation_short_name);
+  if (fmt) {
+    addv(t, fmt, ap);
+    if (errnum >= 0)
+      add(t, ": %s", errstr(errnum, eb, sizeof eb));
+  } else if (errnum >= 0) {
+    add(t, "%s", errstr(errnum, eb, sizeof eb));
+  }
 }
 
 static void hook_vwarn(bool with_errno, const char *fmt, va_list ap, const void *caller) {
@@ -84,34 +96,34 @@ static void hook_vwarn(bool with_errno, const char *fmt, va_list ap, const void 
   }
   va_list again;
   va_copy(again, ap);
+  text t = line_start("err", caller);
   errno = saved;
-  size_t n = compose_warn(with_errno ? saved : -1, fmt, ap);
-  if (!xt__cfg.log_prefix && real) {
-    errno = saved;
-    real(fmt, again);
-  }
-  commit_line(n, "err", caller);
+  compose_warn(&t, with_errno ? saved : -1, fmt, again);
   va_end(again);
+  if (real) {
+    errno = saved;
+    real(fmt, ap);
+  }
+  line_end(&t, "err", caller);
   errno = saved;
   xt__leave();
 }
 
 /* err() does not return: the line is recorded before the real call exits,
  * and the guard is dropped first so the exit handlers record the exit. */
-__attribute__((noreturn)) static void hook_verr(bool with_errno, int status, const char *fmt, va_list ap,
-                      const void *caller) {
+__attribute__((noreturn)) static void hook_verr(bool with_errno, int status, const char *fmt,
+                                                va_list ap, const void *caller) {
   int saved = errno;
   verr_fn real = with_errno ? REAL(verr) : REAL(verrx);
   if (xt__enter(XT_FAM_STDERR)) {
     va_list again;
     va_copy(again, ap);
+    text t = line_start("err", caller);
     errno = saved;
-    size_t n = compose_warn(with_errno ? saved : -1, fmt, again);
+    compose_warn(&t, with_errno ? saved : -1, fmt, again);
     va_end(again);
-    commit_line(n, "err", caller);
+    line_end(&t, "err", caller);
     xt__leave();
-    if (xt__cfg.log_prefix)
-      exit(status);
   }
   errno = saved;
   if (real)
@@ -158,66 +170,97 @@ XT_HOOK void perror(const char *s) {
       real(s);
     return;
   }
-  size_t avail;
-  text t = {xt__line_tail(XT_OUT_STDERR, &avail), 0, 0};
-  t.cap = avail;
-  char eb[256];
-  if (s && *s)
-    add(&t, "%s: ", s);
-  add(&t, "%s\n", errstr(saved, eb, sizeof eb));
-  size_t n = finish(&t);
-  if (!xt__cfg.log_prefix && real) {
+  text t = line_start("perror", RA);
+  if (t.buf) {
+    char eb[256];
+    if (s && *s)
+      add(&t, "%s: ", s);
+    add(&t, "%s", errstr(saved, eb, sizeof eb));
+  }
+  if (real) {
     errno = saved;
     real(s);
   }
-  commit_line(n, "perror", RA);
+  line_end(&t, "perror", RA);
   errno = saved;
   xt__leave();
 }
 
-/* GNU error(): prints "prog: [file:line: ]message[: strerror]\n" after
- * flushing stdout, counts the message and exits if status is non-zero. */
+/* error()'s own stdio calls, with the real functions. */
+static void eprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void eprintf(const char *fmt, ...) {
+  vfprintf_fn f = REAL(vfprintf);
+  if (!f)
+    return;
+  va_list ap;
+  va_start(ap, fmt);
+  f(stderr, fmt, ap);
+  va_end(ap);
+}
+
+/* GNU error(), in glibc's order: flush stdout; then, with stderr locked and
+ * cancellation off, "prog: " (or error_print_progname()), for error_at_line
+ * "file:line: ", the message, the count, ": strerror", the newline and a
+ * flush of stderr; exit if status is non-zero. The label is composed on the
+ * side, so the output never depends on the line buffer's room. */
 static void do_error(int status, int errnum, bool at_line, const char *file, unsigned line,
                      const char *fmt, va_list ap, const void *caller) {
   int saved = errno;
   bool traced = xt__enter(XT_FAM_STDERR);
   if (!traced)
     xt__depth++; /* the stdio calls below are ours: keep them untraced */
-  fflush(stdout);
-  char local[XT_LABEL_MAX];
-  size_t avail = sizeof local;
-  text t = {traced ? xt__line_tail(XT_OUT_STDERR, &avail) : local, 0, 0};
-  t.cap = avail;
-  if (error_print_progname) {
-    error_print_progname();
-  } else {
-    if (at_line)
-      add(&t, "%s:", program_invocation_name);
-    else
-      add(&t, "%s: ", program_invocation_name);
-  }
-  if (at_line && file)
-    add(&t, "%s:%u: ", file, line);
-  else if (at_line)
-    add(&t, " ");
-  errno = saved;
-  addv(&t, fmt, ap);
-  char eb[256];
-  if (errnum)
-    add(&t, ": %s", errstr(errnum, eb, sizeof eb));
-  add(&t, "\n");
-  size_t n = finish(&t);
-  fwrite_fn fw = REAL(fwrite);
-  if (!(traced && xt__cfg.log_prefix) && fw)
-    fw(t.buf, 1, n, stderr);
-  fflush(stderr);
+  int cancel;
+  pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
+  fflush_fn ff = REAL(fflush);
+  if (ff)
+    ff(stdout);
+  flockfile(stderr);
+  text t = {NULL, 0, 0};
+  va_list again;
+  va_copy(again, ap);
   if (traced) {
-    commit_line(n, "error", caller);
+    t = line_start("error", caller);
+    if (t.buf) {
+      if (!error_print_progname)
+        add(&t, at_line ? "%s:" : "%s: ", program_invocation_name);
+      if (at_line && file)
+        add(&t, "%s:%u: ", file, line);
+      else if (at_line)
+        add(&t, " ");
+      errno = saved;
+      addv(&t, fmt, again);
+    }
+  }
+  va_end(again);
+  if (error_print_progname)
+    error_print_progname();
+  else
+    eprintf(at_line ? "%s:" : "%s: ", program_invocation_name);
+  if (at_line)
+    eprintf(file ? "%s:%u: " : " ", file, line);
+  errno = saved;
+  vfprintf_fn vf = REAL(vfprintf);
+  if (vf)
+    vf(stderr, fmt, ap);
+  ++error_message_count;
+  char eb[256];
+  if (errnum) {
+    const char *es = errstr(errnum, eb, sizeof eb);
+    eprintf(": %s", es);
+    if (t.buf)
+      add(&t, ": %s", es);
+  }
+  eprintf("\n");
+  if (ff)
+    ff(stderr);
+  if (traced) {
+    line_end(&t, "error", caller);
     xt__leave();
   } else {
     xt__depth--;
   }
-  ++error_message_count;
+  funlockfile(stderr);
+  pthread_setcancelstate(cancel, NULL);
   errno = saved;
   if (status)
     exit(status);

@@ -46,19 +46,49 @@ int xt__stream_of_fd(int fd) { return fd == 2 ? XT_OUT_STDERR : fd == 1 ? XT_OUT
 
 const char *xt__stream_agent(int s) { return s == XT_OUT_STDERR ? "stderr" : "stdout"; }
 
-bool xt__stream_enter(int s) {
+/* Inline here: every stdio call of the program on any stream passes
+ * through it, and a filter makes millions of them. */
+static inline bool stream_enter(int s) {
   if (s < 0)
     return false;
   return xt__enter(s == XT_OUT_STDERR ? XT_FAM_STDERR : XT_FAM_STDOUT);
 }
 
-static int real_vfprintf_flag(FILE *fp, int flag, const char *fmt, va_list ap) {
+bool xt__stream_enter(int s) { return stream_enter(s); }
+
+/* The pass-through test, made first and inline in every hook: a stream that
+ * is not traced (a filter's stdout, any other FILE) costs a compare or two
+ * and the real call, no frame of the hook's own. Before initialisation, and
+ * when tracing is off, the slow path decides. */
+static inline bool pass_through(int s) {
+  if (s < 0)
+    return true;
+  /* families changes when fd 1 moves (logging_streams.c): read atomically. */
+  return __atomic_load_n(&xt__state, __ATOMIC_ACQUIRE) == 2 &&
+         !(__atomic_load_n(&xt__cfg.families, __ATOMIC_RELAXED) &
+           (s == XT_OUT_STDERR ? XT_FAM_STDERR : XT_FAM_STDOUT));
+}
+
+/* The real functions of the pass-through path, cached in this file so that
+ * the lookup is a load, not a call. */
+static void *fast_sym[XT_SYM_COUNT];
+static inline void *real_fast(int i) {
+  void *p = __atomic_load_n(&fast_sym[i], __ATOMIC_RELAXED);
+  if (__builtin_expect(!p, 0)) {
+    p = xt__real_sym(i);
+    __atomic_store_n(&fast_sym[i], p, __ATOMIC_RELAXED);
+  }
+  return p;
+}
+#define REAL_FAST(name) ((name##_fn)real_fast(XT_SYM_##name))
+
+static inline int real_vfprintf_flag(FILE *fp, int flag, const char *fmt, va_list ap) {
   if (flag < 0) {
-    vfprintf_fn f = REAL(vfprintf);
+    vfprintf_fn f = REAL_FAST(vfprintf);
     if (f)
       return f(fp, fmt, ap);
   } else {
-    __vfprintf_chk_fn f = REAL(__vfprintf_chk);
+    __vfprintf_chk_fn f = REAL_FAST(__vfprintf_chk);
     if (f)
       return f(fp, flag, fmt, ap);
   }
@@ -81,7 +111,7 @@ static int out_stdio(int s, FILE *fp, const char *text, size_t n, bool inplace,
   const char *agent = xt__stream_agent(s);
   if (xt__cfg.log_prefix) {
     int rc = inplace ? xt__line_commit(s, n, agent, caller, &sink)
-                     : xt__line_feed(s, text, n, agent, caller, &sink);
+                     : xt__line_feed(s, text, n, agent, caller, &sink, false);
     if (rc < 0) {
       errno = -rc;
       return -1;
@@ -98,21 +128,46 @@ static int out_stdio(int s, FILE *fp, const char *text, size_t n, bool inplace,
   if (inplace)
     xt__line_commit(s, w, agent, caller, NULL);
   else
-    xt__line_feed(s, text, w, agent, caller, NULL);
+    xt__line_feed(s, text, w, agent, caller, NULL, false);
   errno = err;
   return w == n ? (int)n : -1;
 }
 
-static int hook_vfprintf(FILE *fp, int flag, const char *fmt, va_list ap, const void *caller) {
+static bool ends_line(const char *s) {
+  size_t n = strlen(s);
+  return n > 0 && s[n - 1] == '\n';
+}
+
+/* The over-budget path of a FILE hook, around its real call. */
+static void skip_before(int s) { xt__fio_skipped(s); }
+static void skip_after(int s, size_t bytes, bool ends) {
+  int err = errno;
+  xt__line_skipped(s, bytes, ends);
+  xt__fio_skipped(s);
+  errno = err;
+}
+
+__attribute__((noinline)) static int hook_vfprintf_slow(FILE *fp, int flag, const char *fmt,
+                                                       va_list ap, const void *caller) {
   int s = xt__stream_of(fp);
-  if (!xt__stream_enter(s))
+  if (!stream_enter(s))
     return real_vfprintf_flag(fp, flag, fmt, ap);
   int saved = errno; /* %m must see the caller's errno */
+  if (xt__line_over(s)) {
+    skip_before(s);
+    int r = real_vfprintf_flag(fp, flag, fmt, ap);
+    skip_after(s, r > 0 ? (size_t)r : 0, ends_line(fmt));
+    xt__leave();
+    return r;
+  }
+  xt__fio c;
+  xt__fio_begin(&c, s, fp, true, caller);
   va_list again;
   va_copy(again, ap);
-  size_t avail;
+  size_t avail = 0;
   char *tail = xt__line_tail(s, &avail);
-  int n = format(tail, avail, flag, fmt, ap);
+  errno = saved;
+  int n = tail ? format(tail, avail, flag, fmt, ap) : -1;
   int ret;
   if (n < 0) {
     errno = saved;
@@ -131,8 +186,18 @@ static int hook_vfprintf(FILE *fp, int flag, const char *fmt, va_list ap, const 
     errno = err;
   }
   va_end(again);
+  int err = errno;
+  xt__fio_end(&c);
+  errno = err;
   xt__leave();
   return ret;
+}
+
+static inline int hook_vfprintf(FILE *fp, int flag, const char *fmt, va_list ap,
+                                const void *caller) {
+  if (pass_through(xt__stream_of(fp)))
+    return real_vfprintf_flag(fp, flag, fmt, ap);
+  return hook_vfprintf_slow(fp, flag, fmt, ap, caller);
 }
 
 /* Descriptor output: write everything, retrying short writes as vdprintf
@@ -155,12 +220,15 @@ static int write_all(int fd, const char *p, size_t n, size_t *done) {
   return 0;
 }
 
-static int out_fd(int s, int fd, const char *text, size_t n, bool inplace, const void *caller) {
+/* signal_safe: the caller is write() or writev(), which signal handlers may
+ * call; see linebuf.c. */
+static int out_fd(int s, int fd, const char *text, size_t n, bool inplace, const void *caller,
+                  bool signal_safe) {
   xt__sink sink = {NULL, fd};
   const char *agent = xt__stream_agent(s);
   if (xt__cfg.log_prefix) {
     int rc = inplace ? xt__line_commit(s, n, agent, caller, &sink)
-                     : xt__line_feed(s, text, n, agent, caller, &sink);
+                     : xt__line_feed(s, text, n, agent, caller, &sink, signal_safe);
     if (rc < 0) {
       errno = -rc;
       return -1;
@@ -173,18 +241,18 @@ static int out_fd(int s, int fd, const char *text, size_t n, bool inplace, const
   if (inplace)
     xt__line_commit(s, done, agent, caller, NULL);
   else
-    xt__line_feed(s, text, done, agent, caller, NULL);
+    xt__line_feed(s, text, done, agent, caller, NULL, signal_safe);
   errno = err;
   return rc < 0 ? -1 : (int)n;
 }
 
-static int real_vdprintf_flag(int fd, int flag, const char *fmt, va_list ap) {
+static inline int real_vdprintf_flag(int fd, int flag, const char *fmt, va_list ap) {
   if (flag < 0) {
-    vdprintf_fn f = REAL(vdprintf);
+    vdprintf_fn f = REAL_FAST(vdprintf);
     if (f)
       return f(fd, fmt, ap);
   } else {
-    __vdprintf_chk_fn f = REAL(__vdprintf_chk);
+    __vdprintf_chk_fn f = REAL_FAST(__vdprintf_chk);
     if (f)
       return f(fd, flag, fmt, ap);
   }
@@ -192,19 +260,28 @@ static int real_vdprintf_flag(int fd, int flag, const char *fmt, va_list ap) {
   return -1;
 }
 
-static int hook_vdprintf(int fd, int flag, const char *fmt, va_list ap, const void *caller) {
+__attribute__((noinline)) static int hook_vdprintf_slow(int fd, int flag, const char *fmt,
+                                                       va_list ap, const void *caller) {
   int s = xt__stream_of_fd(fd);
-  if (!xt__stream_enter(s))
+  if (!stream_enter(s))
     return real_vdprintf_flag(fd, flag, fmt, ap);
   int saved = errno;
+  if (xt__line_over(s)) {
+    int r = real_vdprintf_flag(fd, flag, fmt, ap);
+    int err = errno;
+    xt__line_skipped(s, r > 0 ? (size_t)r : 0, ends_line(fmt));
+    errno = err;
+    xt__leave();
+    return r;
+  }
   va_list again;
   va_copy(again, ap);
-  size_t avail;
+  size_t avail = 0;
   char *tail = xt__line_tail(s, &avail);
-  int n = format(tail, avail, flag, fmt, ap);
+  int n = tail ? format(tail, avail, flag, fmt, ap) : -1;
   int ret;
   if (n >= 0 && (size_t)n < avail) {
-    ret = out_fd(s, fd, tail, (size_t)n, true, caller);
+    ret = out_fd(s, fd, tail, (size_t)n, true, caller, false);
   } else {
     /* Too long to hold: the real call writes it and the label is lost; a
      * single dprintf of more than a line buffer is rare enough. */
@@ -214,6 +291,13 @@ static int hook_vdprintf(int fd, int flag, const char *fmt, va_list ap, const vo
   va_end(again);
   xt__leave();
   return ret;
+}
+
+static inline int hook_vdprintf(int fd, int flag, const char *fmt, va_list ap,
+                                const void *caller) {
+  if (pass_through(xt__stream_of_fd(fd)))
+    return real_vdprintf_flag(fd, flag, fmt, ap);
+  return hook_vdprintf_slow(fd, flag, fmt, ap, caller);
 }
 
 #define RA __builtin_return_address(0)
@@ -256,50 +340,78 @@ XT_HOOK int __dprintf_chk(int fd, int flag, const char *fmt, ...) {
 }
 
 /* Unformatted stdio: the real call first, then the bytes it accepted. In
- * prefix mode the bytes go through the line buffer instead. */
-static size_t hook_fwrite(fwrite_fn real, const void *p, size_t size, size_t nmemb, FILE *fp,
-                          const void *caller) {
+ * prefix mode the bytes go through the line buffer instead. lock: the
+ * locking form (the _unlocked ones leave locking to the program). */
+__attribute__((noinline)) static size_t hook_fwrite(fwrite_fn real, const void *p, size_t size, size_t nmemb, FILE *fp,
+                          bool lock, const void *caller) {
   int s = xt__stream_of(fp);
   if (!real) {
     errno = ENOSYS;
     return 0;
   }
-  if (!xt__stream_enter(s))
+  if (!stream_enter(s))
     return real(p, size, nmemb, fp);
   size_t r;
+  if (xt__line_over(s)) {
+    skip_before(s);
+    r = real(p, size, nmemb, fp);
+    size_t b = r * size;
+    skip_after(s, b, b > 0 && ((const char *)p)[b - 1] == '\n');
+    xt__leave();
+    return r;
+  }
+  xt__fio c;
+  xt__fio_begin(&c, s, fp, lock, caller);
   if (xt__cfg.log_prefix) {
     r = out_stdio(s, fp, p, size * nmemb, false, caller) < 0 ? 0 : nmemb;
   } else {
     r = real(p, size, nmemb, fp);
     int err = errno;
-    xt__line_feed(s, p, r * size, xt__stream_agent(s), caller, NULL);
+    xt__line_feed(s, p, r * size, xt__stream_agent(s), caller, NULL, false);
     errno = err;
   }
+  int err = errno;
+  xt__fio_end(&c);
+  errno = err;
   xt__leave();
   return r;
 }
 
 XT_HOOK size_t fwrite(const void *p, size_t size, size_t nmemb, FILE *fp) {
-  return hook_fwrite(REAL(fwrite), p, size, nmemb, fp, RA);
+  fwrite_fn real = REAL_FAST(fwrite);
+  if (real && pass_through(xt__stream_of(fp)))
+    return real(p, size, nmemb, fp);
+  return hook_fwrite(real, p, size, nmemb, fp, true, RA);
 }
 XT_HOOK size_t fwrite_unlocked(const void *p, size_t size, size_t nmemb, FILE *fp) {
-  return hook_fwrite(REAL(fwrite_unlocked), p, size, nmemb, fp, RA);
+  fwrite_fn real = REAL_FAST(fwrite_unlocked);
+  if (real && pass_through(xt__stream_of(fp)))
+    return real(p, size, nmemb, fp);
+  return hook_fwrite(real, p, size, nmemb, fp, false, RA);
 }
 
-/* fputs-like: text s (plus a newline for puts). ok is the real call's
- * success value, which differs per function. */
-static int hook_puts(int (*real)(const char *, FILE *), const char *str, FILE *fp, bool newline,
-                     const void *caller) {
+/* fputs-like: text s (plus a newline for puts). */
+__attribute__((noinline)) static int hook_puts(int (*real)(const char *, FILE *), const char *str, FILE *fp, bool newline,
+                     bool lock, const void *caller) {
   int s = xt__stream_of(fp);
-  if (!xt__stream_enter(s)) {
+  if (!stream_enter(s)) {
     if (!real) {
       errno = ENOSYS;
       return EOF;
     }
     return real(str, fp);
   }
-  size_t n = strlen(str);
   int r;
+  if (xt__line_over(s) && real) {
+    skip_before(s);
+    r = real(str, fp);
+    skip_after(s, r >= 0 ? strlen(str) + newline : 0, newline || ends_line(str));
+    xt__leave();
+    return r;
+  }
+  xt__fio c;
+  xt__fio_begin(&c, s, fp, lock, caller);
+  size_t n = strlen(str);
   if (xt__cfg.log_prefix) {
     r = out_stdio(s, fp, str, n, false, caller);
     if (r >= 0 && newline)
@@ -312,12 +424,15 @@ static int hook_puts(int (*real)(const char *, FILE *), const char *str, FILE *f
     r = real(str, fp);
     int err = errno;
     if (r >= 0) {
-      xt__line_feed(s, str, n, xt__stream_agent(s), caller, NULL);
+      xt__line_feed(s, str, n, xt__stream_agent(s), caller, NULL, false);
       if (newline)
-        xt__line_feed(s, "\n", 1, xt__stream_agent(s), caller, NULL);
+        xt__line_feed(s, "\n", 1, xt__stream_agent(s), caller, NULL, false);
     }
     errno = err;
   }
+  int err = errno;
+  xt__fio_end(&c);
+  errno = err;
   xt__leave();
   return r;
 }
@@ -329,17 +444,29 @@ static int puts_shim(const char *str, FILE *fp) {
 }
 
 XT_HOOK int puts(const char *str) {
-  real_puts_shim_target = REAL(puts);
-  return hook_puts(real_puts_shim_target ? puts_shim : NULL, str, stdout, true, RA);
+  puts_fn real = REAL_FAST(puts);
+  if (real && pass_through(xt__stream_of(stdout)))
+    return real(str);
+  real_puts_shim_target = real;
+  return hook_puts(real ? puts_shim : NULL, str, stdout, true, true, RA);
 }
-XT_HOOK int fputs(const char *str, FILE *fp) { return hook_puts(REAL(fputs), str, fp, false, RA); }
+XT_HOOK int fputs(const char *str, FILE *fp) {
+  fputs_fn real = REAL_FAST(fputs);
+  if (real && pass_through(xt__stream_of(fp)))
+    return real(str, fp);
+  return hook_puts(real, str, fp, false, true, RA);
+}
 XT_HOOK int fputs_unlocked(const char *str, FILE *fp) {
-  return hook_puts(REAL(fputs_unlocked), str, fp, false, RA);
+  fputs_unlocked_fn real = REAL_FAST(fputs_unlocked);
+  if (real && pass_through(xt__stream_of(fp)))
+    return real(str, fp);
+  return hook_puts(real, str, fp, false, false, RA);
 }
 
-static int hook_putc(int (*real)(int, FILE *), int c, FILE *fp, const void *caller) {
+__attribute__((noinline)) static int hook_putc_slow(int (*real)(int, FILE *), int c, FILE *fp,
+                                                   bool lock, const void *caller) {
   int s = xt__stream_of(fp);
-  if (!xt__stream_enter(s)) {
+  if (!stream_enter(s)) {
     if (!real) {
       errno = ENOSYS;
       return EOF;
@@ -348,6 +475,15 @@ static int hook_putc(int (*real)(int, FILE *), int c, FILE *fp, const void *call
   }
   char ch = (char)c;
   int r;
+  if (xt__line_over(s) && real) {
+    skip_before(s);
+    r = real(c, fp);
+    skip_after(s, r != EOF, ch == '\n');
+    xt__leave();
+    return r;
+  }
+  xt__fio f;
+  xt__fio_begin(&f, s, fp, lock, caller);
   if (xt__cfg.log_prefix) {
     r = out_stdio(s, fp, &ch, 1, false, caller) < 0 ? EOF : (unsigned char)c;
   } else if (!real) {
@@ -357,19 +493,33 @@ static int hook_putc(int (*real)(int, FILE *), int c, FILE *fp, const void *call
     r = real(c, fp);
     int err = errno;
     if (r != EOF)
-      xt__line_feed(s, &ch, 1, xt__stream_agent(s), caller, NULL);
+      xt__line_feed(s, &ch, 1, xt__stream_agent(s), caller, NULL, false);
     errno = err;
   }
+  int err = errno;
+  xt__fio_end(&f);
+  errno = err;
   xt__leave();
   return r;
 }
 
-XT_HOOK int fputc(int c, FILE *fp) { return hook_putc(REAL(fputc), c, fp, RA); }
-XT_HOOK int putc(int c, FILE *fp) { return hook_putc(REAL(putc), c, fp, RA); }
-XT_HOOK int fputc_unlocked(int c, FILE *fp) { return hook_putc(REAL(fputc_unlocked), c, fp, RA); }
-XT_HOOK int putc_unlocked(int c, FILE *fp) { return hook_putc(REAL(putc_unlocked), c, fp, RA); }
-XT_HOOK int putchar(int c) { return hook_putc(REAL(fputc), c, stdout, RA); }
-XT_HOOK int putchar_unlocked(int c) { return hook_putc(REAL(fputc_unlocked), c, stdout, RA); }
+static inline int hook_putc(int (*real)(int, FILE *), int c, FILE *fp, bool lock,
+                            const void *caller) {
+  if (real && pass_through(xt__stream_of(fp)))
+    return real(c, fp);
+  return hook_putc_slow(real, c, fp, lock, caller);
+}
+
+XT_HOOK int fputc(int c, FILE *fp) { return hook_putc(REAL_FAST(fputc), c, fp, true, RA); }
+XT_HOOK int putc(int c, FILE *fp) { return hook_putc(REAL_FAST(putc), c, fp, true, RA); }
+XT_HOOK int fputc_unlocked(int c, FILE *fp) {
+  return hook_putc(REAL_FAST(fputc_unlocked), c, fp, false, RA);
+}
+XT_HOOK int putc_unlocked(int c, FILE *fp) {
+  return hook_putc(REAL_FAST(putc_unlocked), c, fp, false, RA);
+}
+XT_HOOK int putchar(int c) { return hook_putc(REAL_FAST(fputc), c, stdout, true, RA); }
+XT_HOOK int putchar_unlocked(int c) { return hook_putc(REAL_FAST(fputc_unlocked), c, stdout, false, RA); }
 
 /* write/writev on fds 1 and 2. Signal handlers call write(); see linebuf.c
  * for why this path is safe there. Other descriptors belong to sockets.c. */
@@ -380,8 +530,10 @@ XT_HOOK ssize_t write(int fd, const void *p, size_t n) {
   int s = xt__stream_of_fd(fd);
   if (s < 0)
     return xt__sock_write(fd, p, n, RA);
-  write_fn real = REAL(write);
-  if (!xt__stream_enter(s)) {
+  write_fn real = REAL_FAST(write);
+  if (real && pass_through(s))
+    return real(fd, p, n);
+  if (!stream_enter(s)) {
     if (!real) {
       errno = ENOSYS;
       return -1;
@@ -389,8 +541,13 @@ XT_HOOK ssize_t write(int fd, const void *p, size_t n) {
     return real(fd, p, n);
   }
   ssize_t r;
-  if (xt__cfg.log_prefix) {
-    r = out_fd(s, fd, p, n, false, RA) < 0 ? -1 : (ssize_t)n;
+  if (xt__line_over(s) && real) {
+    r = real(fd, p, n);
+    int err = errno;
+    xt__line_skipped(s, r > 0 ? (size_t)r : 0, r > 0 && ((const char *)p)[r - 1] == '\n');
+    errno = err;
+  } else if (xt__cfg.log_prefix) {
+    r = out_fd(s, fd, p, n, false, RA, true) < 0 ? -1 : (ssize_t)n;
   } else if (!real) {
     errno = ENOSYS;
     r = -1;
@@ -398,7 +555,7 @@ XT_HOOK ssize_t write(int fd, const void *p, size_t n) {
     r = real(fd, p, n);
     int err = errno;
     if (r > 0)
-      xt__line_feed(s, p, (size_t)r, xt__stream_agent(s), RA, NULL);
+      xt__line_feed(s, p, (size_t)r, xt__stream_agent(s), RA, NULL, true);
     errno = err;
   }
   xt__leave();
@@ -409,8 +566,10 @@ XT_HOOK ssize_t writev(int fd, const struct iovec *iov, int cnt) {
   int s = xt__stream_of_fd(fd);
   if (s < 0)
     return xt__sock_writev(fd, iov, cnt, RA);
-  writev_fn real = REAL(writev);
-  if (!xt__stream_enter(s)) {
+  writev_fn real = REAL_FAST(writev);
+  if (real && pass_through(s))
+    return real(fd, iov, cnt);
+  if (!stream_enter(s)) {
     if (!real) {
       errno = ENOSYS;
       return -1;
@@ -418,9 +577,23 @@ XT_HOOK ssize_t writev(int fd, const struct iovec *iov, int cnt) {
     return real(fd, iov, cnt);
   }
   ssize_t r = 0;
-  if (xt__cfg.log_prefix) {
+  if (xt__line_over(s) && real) {
+    r = real(fd, iov, cnt);
+    int err = errno;
+    /* The last byte written, without walking more than the vector. */
+    bool ends = false;
+    size_t left = r > 0 ? (size_t)r : 0;
+    for (int i = 0; i < cnt && left > 0; i++) {
+      size_t k = iov[i].iov_len < left ? iov[i].iov_len : left;
+      if (k)
+        ends = ((const char *)iov[i].iov_base)[k - 1] == '\n';
+      left -= k;
+    }
+    xt__line_skipped(s, r > 0 ? (size_t)r : 0, ends);
+    errno = err;
+  } else if (xt__cfg.log_prefix) {
     for (int i = 0; i < cnt && r >= 0; i++) {
-      if (out_fd(s, fd, iov[i].iov_base, iov[i].iov_len, false, RA) < 0)
+      if (out_fd(s, fd, iov[i].iov_base, iov[i].iov_len, false, RA, true) < 0)
         r = -1;
       else
         r += (ssize_t)iov[i].iov_len;
@@ -434,7 +607,7 @@ XT_HOOK ssize_t writev(int fd, const struct iovec *iov, int cnt) {
     size_t left = r > 0 ? (size_t)r : 0;
     for (int i = 0; i < cnt && left > 0; i++) {
       size_t k = iov[i].iov_len < left ? iov[i].iov_len : left;
-      xt__line_feed(s, iov[i].iov_base, k, xt__stream_agent(s), RA, NULL);
+      xt__line_feed(s, iov[i].iov_base, k, xt__stream_agent(s), RA, NULL, true);
       left -= k;
     }
     errno = err;

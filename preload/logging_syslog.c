@@ -1,7 +1,9 @@
 /*
  * syslog(3): one event per message (a message is one record, even if it
  * holds newlines), recorded when its priority is at or above the
- * XTRACE_LOG_LEVEL threshold and the program's own setlogmask lets it out.
+ * XTRACE_LOG_LEVEL threshold and the program's own setlogmask lets it out,
+ * within the syslog budget (logbudget.c), which is checked before the
+ * message is formatted.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,6 +11,7 @@
 #include <syslog.h>
 
 #include "common.h"
+#include "logging.h"
 
 extern int __vsnprintf_chk(char *s, size_t maxlen, int flag, size_t slen, const char *fmt,
                            va_list ap);
@@ -20,18 +23,26 @@ static void record(int pri, int flag, const char *fmt, va_list ap, const void *c
   int level = LOG_PRI(pri);
   if (level > xt__cfg.log_level || !(setlogmask(0) & LOG_MASK(level)))
     return;
-  char buf[XT_LABEL_MAX + 1];
-  int n = flag < 0 ? vsnprintf(buf, sizeof buf, fmt, ap)
-                   : __vsnprintf_chk(buf, sizeof buf, flag, sizeof buf, fmt, ap);
+  if (!xt__budget_take(XT_BUDGET_SYSLOG, xt__budget_now())) {
+    xt__budget_drop(XT_BUDGET_SYSLOG, 1, 0);
+    return;
+  }
+  size_t cap;
+  char *buf = xt__line_scratch(&cap);
+  if (!buf)
+    return;
+  int n = flag < 0 ? vsnprintf(buf, cap, fmt, ap) : __vsnprintf_chk(buf, cap, flag, cap, fmt, ap);
   if (n < 0)
     return;
   size_t len = (size_t)n;
-  if (len >= sizeof buf - 1) {
+  if (len >= cap - 1) {
     len = XT_LABEL_MAX;
     memcpy(buf + len - (sizeof XT_CUT_MARKER - 1), XT_CUT_MARKER, sizeof XT_CUT_MARKER - 1);
   }
-  while (len > 0 && buf[len - 1] == '\n')
+  while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
     len--;
+  if (len == 0)
+    return;
   xt_kv kv[] = {{"priority", level_names[level]}};
   xt_event_info ev = {.agent = "syslog", .label = buf, .label_len = len, .caller = caller,
                       .kv = kv, .nkv = 1};

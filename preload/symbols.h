@@ -43,6 +43,14 @@
   X(int, putchar_unlocked, (int))                                                           \
   X(size_t, fwrite, (const void *, size_t, size_t, FILE *))                                 \
   X(size_t, fwrite_unlocked, (const void *, size_t, size_t, FILE *))                        \
+  X(int, __overflow, (FILE *, int))                                                         \
+  X(int, fflush, (FILE *))                                                                  \
+  X(int, fflush_unlocked, (FILE *))                                                         \
+  X(int, fclose, (FILE *))                                                                  \
+  X(int, dup2, (int, int))                                                                  \
+  X(int, dup3, (int, int, int))                                                             \
+  X(FILE *, freopen, (const char *, const char *, FILE *))                                  \
+  X(FILE *, freopen64, (const char *, const char *, FILE *))                                \
   X(void, perror, (const char *))                                                           \
   X(void, vwarn, (const char *, va_list))                                                   \
   X(void, vwarnx, (const char *, va_list))                                                  \

@@ -88,3 +88,20 @@ wait_reports_match() {
   done
   return 1
 }
+
+# The task whose title contains $1, once its process's exit event is stored:
+# everything the process reported before it is stored by then.
+task_after_exit() {
+  local want=$1 timeout=${2:-30} id
+  local deadline=$((SECONDS + timeout))
+  while [ "$SECONDS" -le "$deadline" ]; do
+    id=$(xt_tasks_json "q=$(jq -rn --arg s "$want" '$s|@uri')" | jq -r --arg s "$want" \
+      '[.[] | select(.title | contains($s))] | if length == 1 then .[0].id else empty end')
+    if [ -n "$id" ] && reports "$id" | jq -e 'any(.Tag | index("exit"))' >/dev/null 2>&1; then
+      echo "$id"
+      return 0
+    fi
+    sleep 0.2
+  done
+  fail "no finished task titled '$want': $(xt_tasks_json)"
+}

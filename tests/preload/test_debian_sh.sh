@@ -2,6 +2,7 @@
 # Unmodified Debian binaries: a dash pipeline with a background job, wait and
 # an external command is one task across all its processes.
 . "$(dirname "$0")/lib.sh"
+export XTRACE_LOG_STREAMS=stderr,stdout,syslog # stdout is part of what this tests
 pl_start_server
 cmd='echo a >&2 & echo b >&2; wait; /bin/echo c | /bin/cat >&2'
 traced /bin/sh -c "$cmd" 2>"$PL_TMP/err"

@@ -5,6 +5,7 @@
 # disabled run had sent on its own way out (it exited before the marker
 # started) would be stored too, so its absence then means nothing was sent.
 . "$(dirname "$0")/lib.sh"
+export XTRACE_LOG_STREAMS=stderr,stdout,syslog # stdout is part of what this tests
 pl_start_server
 tree=$XT_PROGS/tree
 

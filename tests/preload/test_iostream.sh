@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # C++ iostreams: a line built by several operator<< calls is one event.
 . "$(dirname "$0")/lib.sh"
+export XTRACE_LOG_STREAMS=stderr,stdout,syslog # stdout is part of what this tests
 pl_start_server
 traced "$XT_PROGS/iostream" >/dev/null 2>&1
 xt_wait_reports 6

@@ -3,6 +3,7 @@
 # the preload, and each line is one event; with XTRACE_LOG_PREFIX=1 every line
 # starts with "[xtrace TASK EVENT] " naming its own event.
 . "$(dirname "$0")/lib.sh"
+export XTRACE_LOG_STREAMS=stderr,stdout,syslog # stdout is part of what this tests
 pl_start_server
 p=$XT_PROGS/outputs
 "$p" >"$PL_TMP/out0" 2>"$PL_TMP/err0"

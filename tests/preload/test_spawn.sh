@@ -2,6 +2,7 @@
 # system(), popen() and posix_spawnp() children join the task; the caller's
 # environ is unchanged (the program checks) and exit statuses pass through.
 . "$(dirname "$0")/lib.sh"
+export XTRACE_LOG_STREAMS=stderr,stdout,syslog # stdout is part of what this tests
 pl_start_server
 traced "$XT_PROGS/spawner" 2>"$PL_TMP/err" || fail "spawner exited $?"
 grep -q from-system "$PL_TMP/err" && grep -q "popen said from-popen" "$PL_TMP/err" \

@@ -7,7 +7,7 @@ run=$XT_TOP/scripts/xtrace-run
 "$run" --help | grep -q -- '--server' || fail "--help"
 rc=0
 out=$(LD_PRELOAD=${XT_SAN_RUNTIME:-} "$run" --lib "$XT_PRELOAD_LIB" --server "$XTRACE_SERVER" \
-  XTRACE_LOG_PREFIX=1 -- "$XT_PROGS/exitcode" 2>"$PL_TMP/err") || rc=$?
+  XTRACE_LOG_PREFIX=1 XTRACE_LOG_STREAMS=stderr,stdout -- "$XT_PROGS/exitcode" 2>"$PL_TMP/err") || rc=$?
 [ "$rc" = 3 ] || fail "exit status $rc, the program's is 3; stderr: $(cat "$PL_TMP/err")"
 [[ "$out" =~ ^\[xtrace\ [0-9a-f]{16}\ [0-9]+\]\ to\ stdout$ ]] || fail "output: $out"
 [[ "$(cat "$PL_TMP/err")" =~ ^\[xtrace\ [0-9a-f]{16}\ [0-9]+\]\ to\ stderr$ ]] ||

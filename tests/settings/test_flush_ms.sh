@@ -4,6 +4,8 @@
 # front of the collector holds the events back (the connection is up, so the
 # library does not give up on it as unreachable).
 . "$(dirname "$0")/lib.sh"
+# The burst is larger than the default log-line budget: the budget is set to
+# hold it, so that only the setting under test can lose events.
 st_start_server
 n=3000
 
@@ -12,7 +14,7 @@ n=3000
 # Had the setting been ignored, the program would have ended at 500 ms and
 # its buffered events, the exit event last, would be lost.
 gate_start gate1
-XTRACE_SERVER=$GATE_ADDR XTRACE_FLUSH_MS=60000 \
+XTRACE_SERVER=$GATE_ADDR XTRACE_FLUSH_MS=60000 XTRACE_LOG_BURST=$n \
   traced "$XT_SET_PROGS/burst" $n 300 exit 3>"$PL_TMP/ready1" 2>"$PL_TMP/err1" &
 prog=$!
 ST_PIDS+=($prog)
@@ -29,8 +31,10 @@ wait "$prog" || fail "burst failed: $(grep -v '^burst ' "$PL_TMP/err1")"
 # Exec: with the gate shut and XTRACE_FLUSH_MS=60000, the exec'd image runs
 # (and says so on fd 3) while its predecessor's events are still held back:
 # exec did not wait for them. The test waits 30 s for that, well under 60 s.
+# The exec'd image says so on stdout, which goes to a file of its own: it is
+# a log stream here because the test says so.
 gate_start gate2
-XTRACE_SERVER=$GATE_ADDR XTRACE_FLUSH_MS=60000 \
+XTRACE_SERVER=$GATE_ADDR XTRACE_FLUSH_MS=60000 XTRACE_LOG_BURST=$n XTRACE_LOG_STREAMS=stderr,stdout \
   traced "$XT_SET_PROGS/burst" $n 300 exec 3>"$PL_TMP/ready2" >"$PL_TMP/out2" 2>"$PL_TMP/err2" &
 prog=$!
 ST_PIDS+=($prog)

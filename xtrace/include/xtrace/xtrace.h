@@ -82,9 +82,10 @@ typedef struct xt_event_info {
   const char *const *tags;
   size_t ntags;
   uint64_t event_id;      /* 0: a fresh one. Otherwise an ID chosen ahead
-                             (bg_id_fresh), when another process must name
-                             the event before it exists: a fork child's
-                             parent, a waiter's join of a child's exit. */
+                             (bg_id_fresh), when it must be named before the
+                             event exists: by another process (a fork child's
+                             parent, a waiter's join of a child's exit) or in
+                             the program's own output (a log prefix). */
 } xt_event_info;
 
 /* Emits one event in the calling thread's task: its parents are the current

@@ -1,0 +1,94 @@
+/*
+ * Whether stdout is a log. By default (shared-stdout in XTRACE_LOG_STREAMS)
+ * it is one while fd 1 leads where fd 2 does: the same terminal, pipe or
+ * file, other than /dev/null. That is decided at start and again whenever
+ * the program points fd 1 elsewhere: dup2/dup3 onto 1 (a shell running
+ * `echo msg >&2`, `sort -o FILE` moving its output file onto 1) and
+ * freopen of stdout. Two fstat calls each time; programs do this rarely.
+ */
+#include <dlfcn.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "common.h"
+#include "logging.h"
+
+static bool stdout_auto;
+
+bool xt__stdout_shares_stderr(void) {
+  struct stat o, e;
+  if (fstat(1, &o) != 0 || fstat(2, &e) != 0)
+    return false;
+  if (o.st_dev != e.st_dev || o.st_ino != e.st_ino)
+    return false;
+  return !(S_ISCHR(o.st_mode) && o.st_rdev == makedev(1, 3));
+}
+
+bool xt__streams_setup(bool auto_stdout) {
+  stdout_auto = auto_stdout;
+  return auto_stdout && xt__stdout_shares_stderr();
+}
+
+/* Bytes stdout's buffer took while it was not a log are not news when it
+ * becomes one (xt__fio_skipped). */
+static void reconsider(void) {
+  if (!stdout_auto || __atomic_load_n(&xt__state, __ATOMIC_ACQUIRE) != 2)
+    return;
+  int saved = errno;
+  if (xt__stdout_shares_stderr()) {
+    xt__fio_skipped(XT_OUT_STDOUT);
+    __atomic_fetch_or(&xt__cfg.families, XT_FAM_STDOUT, __ATOMIC_RELAXED);
+  } else {
+    __atomic_fetch_and(&xt__cfg.families, ~(unsigned)XT_FAM_STDOUT, __ATOMIC_RELAXED);
+  }
+  errno = saved;
+}
+
+XT_HOOK int dup2(int old, int fd) {
+  dup2_fn real = REAL(dup2);
+  if (!real) {
+    errno = ENOSYS;
+    return -1;
+  }
+  int r = real(old, fd);
+  if (r == 1)
+    reconsider();
+  return r;
+}
+
+XT_HOOK int dup3(int old, int fd, int flags) {
+  dup3_fn real = REAL(dup3);
+  if (!real) {
+    errno = ENOSYS;
+    return -1;
+  }
+  int r = real(old, fd, flags);
+  if (r == 1)
+    reconsider();
+  return r;
+}
+
+XT_HOOK FILE *freopen(const char *path, const char *mode, FILE *fp) {
+  freopen_fn real = REAL(freopen);
+  if (!real) {
+    errno = ENOSYS;
+    return NULL;
+  }
+  FILE *r = real(path, mode, fp);
+  if (r && r == stdout)
+    reconsider();
+  return r;
+}
+
+XT_HOOK FILE *freopen64(const char *path, const char *mode, FILE *fp) {
+  freopen_fn real = REAL(freopen64);
+  if (!real) {
+    errno = ENOSYS;
+    return NULL;
+  }
+  FILE *r = real(path, mode, fp);
+  if (r && r == stdout)
+    reconsider();
+  return r;
+}
