@@ -114,8 +114,13 @@ static void prompt_exit(void) {
 
 static void *two_calls(void *arg) {
   long i = (long)arg;
+  /* The stream's lock keeps the two calls together in the output, as a
+   * program that means to write one line would; each call still reaches the
+   * hooks on its own. */
+  flockfile(stderr);
   fprintf(stderr, "t%ld part", i);
   fprintf(stderr, " end\n");
+  funlockfile(stderr);
   return NULL;
 }
 
