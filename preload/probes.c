@@ -1,0 +1,519 @@
+/*
+ * Dynamic probes: each function named in XTRACE_PROBES gets a libffi closure
+ * built from its signature, and every GOT entry that refers to it (JUMP_SLOT
+ * for PLT calls, GLOB_DAT for address-taken uses) in every loaded object is
+ * pointed at the closure. The closure records "→ fn(args)", calls the
+ * original through ffi_call and records "← fn = ret (N µs)". Objects loaded
+ * later are patched too: while probes are on, dlopen itself is redirected
+ * the same way to a wrapper that rescans after each load.
+ *
+ * Without XTRACE_PROBES none of this runs: no GOT is touched, libffi is never
+ * called, dlopen is the program's own.
+ */
+#include "probes.h"
+
+#include "common.h"
+
+#include <dlfcn.h>
+#include <elf.h>
+#include <ffi.h>
+#include <link.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#if defined(__x86_64__)
+#define R_JUMP_SLOT R_X86_64_JUMP_SLOT
+#define R_GLOB_DAT R_X86_64_GLOB_DAT
+#elif defined(__aarch64__)
+#define R_JUMP_SLOT R_AARCH64_JUMP_SLOT
+#define R_GLOB_DAT R_AARCH64_GLOB_DAT
+#else
+#error "GOT patching is written for x86-64 and AArch64 (RELA, LP64)"
+#endif
+
+typedef struct probe {
+  xt__probe_spec spec;
+  size_t item_len;
+  ffi_cif cif;
+  ffi_type *argt[XT_PROBE_ARGS_MAX];
+  ffi_closure *closure;
+  void *code;      /* what the GOT entries are pointed at */
+  void *orig;      /* the definition; NULL until found */
+  bool is_default; /* orig is what a lazy (unbound) entry would bind to */
+} probe;
+
+static probe probes[XT_PROBES_MAX];
+static int nprobes;
+static char errors[XT_PROBE_ERRORS_MAX];
+static pthread_mutex_t scan_lock = PTHREAD_MUTEX_INITIALIZER;
+
+typedef void *(*dlopen_fn)(const char *, int);
+static dlopen_fn real_dlopen;
+static void *probes_dlopen(const char *file, int mode);
+
+/* Formatting --------------------------------------------------------------- */
+
+typedef struct out {
+  char *buf;
+  size_t len, cap;
+} out;
+
+static void put(out *o, const char *s, size_t n) {
+  if (n > o->cap - o->len)
+    n = o->cap - o->len;
+  memcpy(o->buf + o->len, s, n);
+  o->len += n;
+}
+static void puts_(out *o, const char *s) { put(o, s, strlen(s)); }
+
+/* Hand-written so that a probe in a signal handler formats without stdio. */
+static void put_u(out *o, uint64_t v, unsigned base) {
+  char tmp[24];
+  size_t i = sizeof tmp;
+  do {
+    tmp[--i] = "0123456789abcdef"[v % base];
+    v /= base;
+  } while (v);
+  put(o, tmp + i, sizeof tmp - i);
+}
+
+static void put_str(out *o, const char *s) {
+  if (!s) {
+    puts_(o, "NULL");
+    return;
+  }
+  puts_(o, "\"");
+  size_t i = 0;
+  for (; s[i] && i < 64; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == '"' || c == '\\') {
+      char e[2] = {'\\', (char)c};
+      put(o, e, 2);
+    } else if (c < 0x20 || c == 0x7f) {
+      char e[4] = {'\\', 'x', "0123456789abcdef"[c >> 4], "0123456789abcdef"[c & 15]};
+      put(o, e, 4);
+    } else {
+      put(o, (const char *)&c, 1);
+    }
+  }
+  puts_(o, s[i] ? "\"..." : "\"");
+}
+
+/* v points at a value of type t (little-endian, so a widened return value
+ * read at its own size is right too). */
+static void put_value(out *o, xt__ptype t, const void *v) {
+  int64_t s = 0;
+  uint64_t u = 0;
+  switch (t.kind) {
+  case XT_PT_VOID:
+    puts_(o, "void");
+    return;
+  case XT_PT_SINT:
+    switch (t.size) {
+    case 1: s = *(const int8_t *)v; break;
+    case 2: s = *(const int16_t *)v; break;
+    case 4: s = *(const int32_t *)v; break;
+    default: s = *(const int64_t *)v; break;
+    }
+    if (s < 0) {
+      puts_(o, "-");
+      u = (uint64_t)0 - (uint64_t)s;
+    } else {
+      u = (uint64_t)s;
+    }
+    put_u(o, u, 10);
+    return;
+  case XT_PT_UINT:
+    switch (t.size) {
+    case 1: u = *(const uint8_t *)v; break;
+    case 2: u = *(const uint16_t *)v; break;
+    case 4: u = *(const uint32_t *)v; break;
+    default: u = *(const uint64_t *)v; break;
+    }
+    put_u(o, u, 10);
+    return;
+  case XT_PT_FLOAT:
+  case XT_PT_DOUBLE: {
+    char tmp[32];
+    double d = t.kind == XT_PT_FLOAT ? *(const float *)v : *(const double *)v;
+    int n = snprintf(tmp, sizeof tmp, "%g", d);
+    put(o, tmp, n > 0 ? (size_t)n : 0);
+    return;
+  }
+  case XT_PT_PTR:
+    puts_(o, "0x");
+    put_u(o, (uint64_t)(uintptr_t) * (void *const *)v, 16);
+    return;
+  case XT_PT_STR:
+    put_str(o, *(const char *const *)v);
+    return;
+  }
+}
+
+/* The closure ---------------------------------------------------------------- */
+
+/* Only application calls in a task are recorded, and for a per-request probe
+ * only in a task whose baggage holds the item. Everything else (the
+ * library's own calls, the reporter thread, a call made while a hook runs, a
+ * thread outside any task) goes straight to the original. */
+static bool should_record(const probe *p) {
+  if (xt__depth || __atomic_load_n(&xt__state, __ATOMIC_ACQUIRE) != 2)
+    return false;
+  xt__depth++;
+  bool ok = !xt_thread_is_internal();
+  if (ok) {
+    const bg_context *ctx = xt_context();
+    const char *v;
+    size_t vl;
+    ok = ctx->task_id &&
+         (!p->item_len || bg_items_get(&ctx->items, p->spec.item, p->item_len, &v, &vl) == 0);
+  }
+  xt__depth--;
+  return ok;
+}
+
+static uint64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void probe_call(ffi_cif *cif, void *ret, void **args, void *user) {
+  const probe *p = user;
+  void (*orig)(void) = (void (*)(void))__atomic_load_n(&p->orig, __ATOMIC_ACQUIRE);
+  if (!should_record(p)) {
+    ffi_call(cif, orig, ret, args);
+    return;
+  }
+  int saved = errno;
+  xt__depth++;
+  char label[640];
+  out o = {label, 0, sizeof label};
+  puts_(&o, "\xe2\x86\x92 "); /* → */
+  puts_(&o, p->spec.name);
+  puts_(&o, "(");
+  for (int i = 0; i < p->spec.nargs; i++) {
+    if (i)
+      puts_(&o, ", ");
+    put_value(&o, p->spec.args[i], args[i]);
+  }
+  puts_(&o, ")");
+  const char *tags[] = {"probe"};
+  xt_kv kv[3] = {{"probe", p->spec.name}};
+  xt_event_info ev = {.agent = "probe", .label = label, .label_len = o.len, .source = "probe",
+                      .kv = kv, .nkv = 1, .tags = tags, .ntags = 1};
+  xt__emit(&ev);
+  xt__depth--;
+
+  uint64_t t0 = now_ns();
+  errno = saved;
+  ffi_call(cif, orig, ret, args);
+  saved = errno;
+  uint64_t ns = now_ns() - t0;
+
+  /* Whatever the call recorded descends from the entry event, so the thread's
+   * parents now are its last events (joins included): the return event
+   * closes the call after all of them. */
+  xt__depth++;
+  o.len = 0;
+  puts_(&o, "\xe2\x86\x90 "); /* ← */
+  puts_(&o, p->spec.name);
+  char retv[128], dur[24];
+  out r = {retv, 0, sizeof retv - 1};
+  if (p->spec.ret.kind != XT_PT_VOID) {
+    put_value(&r, p->spec.ret, ret);
+    puts_(&o, " = ");
+    put(&o, retv, r.len);
+  }
+  retv[r.len] = '\0';
+  puts_(&o, " (");
+  put_u(&o, ns / 1000, 10);
+  puts_(&o, " \xc2\xb5s)"); /* µs */
+  bg_dec_encode(ns, dur);
+  kv[1] = (xt_kv){"duration_ns", dur};
+  kv[2] = (xt_kv){"return", retv};
+  ev.label_len = o.len;
+  ev.nkv = p->spec.ret.kind != XT_PT_VOID ? 3 : 2;
+  xt__emit(&ev);
+  xt__depth--;
+  errno = saved;
+}
+
+/* Finding definitions ------------------------------------------------------- */
+
+static bool in_object(const struct dl_phdr_info *info, const void *addr) {
+  uintptr_t a = (uintptr_t)addr;
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    if (ph->p_type == PT_LOAD && a >= info->dlpi_addr + ph->p_vaddr &&
+        a < info->dlpi_addr + ph->p_vaddr + ph->p_memsz)
+      return true;
+  }
+  return false;
+}
+
+typedef struct find_base {
+  const void *addr;
+  uintptr_t base;
+  bool found;
+} find_base;
+
+static int find_base_cb(struct dl_phdr_info *info, size_t size, void *data) {
+  (void)size;
+  find_base *f = data;
+  if (in_object(info, f->addr)) {
+    f->base = info->dlpi_addr;
+    f->found = true;
+    return 1;
+  }
+  return 0;
+}
+
+/* lib: restricts a probe to the definition in that object: found through a
+ * handle for it, and accepted only if the address lies in it (dlsym on a
+ * handle also searches the object's dependencies). */
+static void *lookup_in_lib(const char *lib, const char *name) {
+  void *h = dlopen(lib, RTLD_LAZY | RTLD_NOLOAD);
+  if (!h)
+    return NULL;
+  void *sym = dlsym(h, name);
+  struct link_map *lm = NULL;
+  if (sym && dlinfo(h, RTLD_DI_LINKMAP, &lm) == 0 && lm) {
+    find_base f = {sym, 0, false};
+    dl_iterate_phdr(find_base_cb, &f);
+    if (!f.found || f.base != lm->l_addr)
+      sym = NULL;
+  }
+  dlclose(h);
+  return sym;
+}
+
+/* Finds what is not found yet; handle is a newly opened object, whose
+ * symbols RTLD_DEFAULT does not see if it was opened RTLD_LOCAL. */
+static void resolve(void *handle) {
+  for (int i = 0; i < nprobes; i++) {
+    probe *p = &probes[i];
+    if (p->orig || !p->closure)
+      continue;
+    void *dflt = dlsym(RTLD_DEFAULT, p->spec.name);
+    void *sym = p->spec.lib[0] ? lookup_in_lib(p->spec.lib, p->spec.name) : dflt;
+    if (!sym && handle && !p->spec.lib[0])
+      sym = dlsym(handle, p->spec.name);
+    if (!sym)
+      continue;
+    p->is_default = sym == dflt;
+    __atomic_store_n(&p->orig, sym, __ATOMIC_RELEASE);
+    xt__debug("probe %s%s%s installed", p->spec.lib, p->spec.lib[0] ? ":" : "", p->spec.name);
+  }
+  dlerror(); /* a failed NOLOAD lookup must not show in the program's dlerror() */
+}
+
+/* GOT patching -------------------------------------------------------------- */
+
+typedef struct scan {
+  const void *skip[3]; /* addresses inside objects never patched */
+} scan;
+
+/* The entry is in RELRO if it lies in the page-rounded range the dynamic
+ * linker made read-only; it is unprotected for the one write and protected
+ * again. Other GOT pages are writable already. The store is atomic so a
+ * thread calling through the entry meanwhile sees the old or the new. */
+static void write_slot(void **slot, void *val, uintptr_t relro_lo, uintptr_t relro_hi) {
+  uintptr_t a = (uintptr_t)slot;
+  bool ro = a >= relro_lo && a < relro_hi;
+  uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+  void *page = (void *)(a & ~(pg - 1));
+  if (ro && mprotect(page, pg, PROT_READ | PROT_WRITE) != 0) {
+    xt__debug("probes: cannot unprotect GOT page %p", page);
+    return;
+  }
+  __atomic_store_n(slot, val, __ATOMIC_RELEASE);
+  if (ro)
+    mprotect(page, pg, PROT_READ);
+}
+
+/* What a GOT entry holding v that refers to name should hold instead, or
+ * NULL. v in the object itself is a lazy entry not bound yet (its PLT stub):
+ * it would bind to the default definition. An entry already patched holds a
+ * closure and matches nothing, so scanning twice changes nothing. */
+static void *replacement(const struct dl_phdr_info *info, const char *name, void *v) {
+  bool lazy = in_object(info, v);
+  for (int i = 0; i < nprobes; i++) {
+    const probe *p = &probes[i];
+    if (p->orig && strcmp(p->spec.name, name) == 0 && (v == p->orig || (lazy && p->is_default)))
+      return p->code;
+  }
+  if (strcmp(name, "dlopen") == 0 && (v == (void *)real_dlopen || lazy))
+    return (void *)probes_dlopen;
+  return NULL;
+}
+
+static void patch_relocs(const struct dl_phdr_info *info, const ElfW(Rela) *rel, size_t n,
+                         const ElfW(Sym) *symtab, const char *strtab, uintptr_t lo, uintptr_t hi) {
+  for (size_t i = 0; i < n; i++) {
+    unsigned type = (unsigned)ELF64_R_TYPE(rel[i].r_info);
+    size_t sym = ELF64_R_SYM(rel[i].r_info);
+    if ((type != R_JUMP_SLOT && type != R_GLOB_DAT) || !sym)
+      continue;
+    const char *name = strtab + symtab[sym].st_name;
+    void **slot = (void **)(info->dlpi_addr + rel[i].r_offset);
+    void *to = replacement(info, name, __atomic_load_n(slot, __ATOMIC_RELAXED));
+    if (to)
+      write_slot(slot, to, lo, hi);
+  }
+}
+
+/* The dynamic linker has relocated the d_ptr entries of a writable dynamic
+ * section in place; the vDSO's (read-only) are still relative. */
+static uintptr_t dyn_ptr(const struct dl_phdr_info *info, ElfW(Addr) p) {
+  return p < info->dlpi_addr ? info->dlpi_addr + p : p;
+}
+
+static int patch_object(struct dl_phdr_info *info, size_t size, void *data) {
+  (void)size;
+  const scan *sc = data;
+  const char *name = info->dlpi_name ? info->dlpi_name : "";
+  if (strncmp(name, "linux-vdso", 10) == 0 || strncmp(name, "linux-gate", 10) == 0)
+    return 0;
+  for (size_t i = 0; i < sizeof sc->skip / sizeof sc->skip[0]; i++)
+    if (sc->skip[i] && in_object(info, sc->skip[i]))
+      return 0;
+  const ElfW(Dyn) *dyn = NULL;
+  uintptr_t lo = 0, hi = 0, pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    if (ph->p_type == PT_DYNAMIC)
+      dyn = (const ElfW(Dyn) *)(info->dlpi_addr + ph->p_vaddr);
+    if (ph->p_type == PT_GNU_RELRO) {
+      lo = (info->dlpi_addr + ph->p_vaddr) & ~(pg - 1);
+      hi = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz) & ~(pg - 1);
+    }
+  }
+  if (!dyn)
+    return 0;
+  const ElfW(Sym) *symtab = NULL;
+  const char *strtab = NULL;
+  const ElfW(Rela) *jmprel = NULL, *rela = NULL;
+  size_t jmpsz = 0, relasz = 0;
+  for (; dyn->d_tag != DT_NULL; dyn++) {
+    switch (dyn->d_tag) {
+    case DT_SYMTAB: symtab = (const ElfW(Sym) *)dyn_ptr(info, dyn->d_un.d_ptr); break;
+    case DT_STRTAB: strtab = (const char *)dyn_ptr(info, dyn->d_un.d_ptr); break;
+    case DT_JMPREL: jmprel = (const ElfW(Rela) *)dyn_ptr(info, dyn->d_un.d_ptr); break;
+    case DT_PLTRELSZ: jmpsz = dyn->d_un.d_val; break;
+    case DT_RELA: rela = (const ElfW(Rela) *)dyn_ptr(info, dyn->d_un.d_ptr); break;
+    case DT_RELASZ: relasz = dyn->d_un.d_val; break;
+    default: break;
+    }
+  }
+  if (!symtab || !strtab)
+    return 0;
+  if (jmprel)
+    patch_relocs(info, jmprel, jmpsz / sizeof *jmprel, symtab, strtab, lo, hi);
+  if (rela)
+    patch_relocs(info, rela, relasz / sizeof *rela, symtab, strtab, lo, hi);
+  return 0;
+}
+
+/* Never patched: this library (its own calls are never probes), libffi
+ * (ffi_call must reach the original, not come back to a closure) and the
+ * dynamic linker. */
+static void scan_all(void *handle) {
+  pthread_mutex_lock(&scan_lock);
+  resolve(handle);
+  scan sc = {{(const void *)xt__probes_init, (const void *)ffi_call, (const void *)&_r_debug}};
+  dl_iterate_phdr(patch_object, &sc);
+  pthread_mutex_unlock(&scan_lock);
+}
+
+/* Reached through the program's own GOT entries for dlopen, only while
+ * probes are on. The object the real dlopen sees as its caller is this
+ * library, which matters only for "$ORIGIN" in the file name and the
+ * caller's RUNPATH (see the README). */
+static void *probes_dlopen(const char *file, int mode) {
+  void *h = real_dlopen(file, mode);
+  if (h) {
+    int saved = errno;
+    xt__depth++;
+    scan_all(h);
+    xt__depth--;
+    errno = saved;
+  }
+  return h;
+}
+
+/* Set-up --------------------------------------------------------------------- */
+
+static ffi_type *ffi_of(xt__ptype t) {
+  switch (t.kind) {
+  case XT_PT_VOID: return &ffi_type_void;
+  case XT_PT_SINT:
+    return t.size == 1 ? &ffi_type_sint8 : t.size == 2 ? &ffi_type_sint16
+         : t.size == 4 ? &ffi_type_sint32 : &ffi_type_sint64;
+  case XT_PT_UINT:
+    return t.size == 1 ? &ffi_type_uint8 : t.size == 2 ? &ffi_type_uint16
+         : t.size == 4 ? &ffi_type_uint32 : &ffi_type_uint64;
+  case XT_PT_FLOAT: return &ffi_type_float;
+  case XT_PT_DOUBLE: return &ffi_type_double;
+  case XT_PT_PTR:
+  case XT_PT_STR: return &ffi_type_pointer;
+  }
+  return &ffi_type_void;
+}
+
+static bool build_closure(probe *p) {
+  for (int i = 0; i < p->spec.nargs; i++)
+    p->argt[i] = ffi_of(p->spec.args[i]);
+  if (ffi_prep_cif(&p->cif, FFI_DEFAULT_ABI, (unsigned)p->spec.nargs, ffi_of(p->spec.ret),
+                   p->argt) != FFI_OK)
+    return false;
+  p->closure = ffi_closure_alloc(sizeof(ffi_closure), &p->code);
+  if (!p->closure)
+    return false;
+  if (ffi_prep_closure_loc(p->closure, &p->cif, probe_call, p, p->code) != FFI_OK) {
+    ffi_closure_free(p->closure);
+    p->closure = NULL;
+    return false;
+  }
+  return true;
+}
+
+void xt__probes_init(void) {
+  const char *s = getenv("XTRACE_PROBES");
+  if (!s || !*s)
+    return;
+  static xt__probe_spec specs[XT_PROBES_MAX];
+  int n = xt__probes_parse(s, specs, XT_PROBES_MAX, errors, sizeof errors);
+  for (int i = 0; i < n; i++) {
+    probe *p = &probes[nprobes];
+    p->spec = specs[i];
+    p->item_len = strlen(p->spec.item);
+    if (build_closure(p))
+      nprobes++;
+    else
+      xt__probes_err(errors, sizeof errors, specs[i].name, strlen(specs[i].name),
+                     "libffi could not build a closure");
+  }
+  real_dlopen = (dlopen_fn)dlsym(RTLD_DEFAULT, "dlopen");
+  scan_all(NULL);
+  for (int i = 0; i < nprobes; i++) {
+    const probe *p = &probes[i];
+    if (!p->orig)
+      xt__probes_err(errors, sizeof errors, p->spec.name, strlen(p->spec.name),
+                     p->spec.lib[0] ? "not found in that library (yet)" : "not found (yet)");
+  }
+  if (errors[0])
+    xt__debug("XTRACE_PROBES: %s", errors);
+}
+
+size_t xt__probes_start_kv(xt_kv *kv) {
+  if (!errors[0])
+    return 0;
+  *kv = (xt_kv){"probe_errors", errors};
+  return 1;
+}
