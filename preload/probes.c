@@ -42,7 +42,8 @@ typedef struct probe {
   ffi_cif cif;
   ffi_type *argt[XT_PROBE_ARGS_MAX];
   ffi_closure *closure;
-  void *code;      /* what the GOT entries are pointed at */
+  void *code;      /* the closure's entry */
+  void *entry;     /* what the GOT entries are pointed at: a gate stub or code */
   void *orig;      /* the definition; NULL until found */
   bool is_default; /* orig is what a lazy (unbound) entry would bind to */
 } probe;
@@ -157,6 +158,8 @@ static void put_value(out *o, xt__ptype t, const void *v) {
 
 /* The closure ---------------------------------------------------------------- */
 
+static bool should_record(const probe *p);
+
 /* Only application calls in a task are recorded, and for a per-request probe
  * only in a task whose baggage holds the item. Everything else (the
  * library's own calls, the reporter thread, a call made while a hook runs, a
@@ -243,6 +246,66 @@ static void probe_call(ffi_cif *cif, void *ret, void **args, void *user) {
   xt__depth--;
   errno = saved;
 }
+
+/* The gate ----------------------------------------------------------------- */
+
+#if defined(__x86_64__)
+/* A call that is not recorded (a per-request probe in a task that did not
+ * ask for it, a thread outside any task, the library's own calls) should
+ * cost next to nothing, and libffi's two marshalling passes cost far more
+ * than the call being probed. So on x86-64 the GOT entry points at a small
+ * stub instead: it saves the argument registers, asks xt__probe_gate where
+ * to go, restores them and jumps, either to the original (whose return then
+ * goes straight back to the program, leaving no frame of ours) or to the
+ * closure, which records. Stub i is 16 bytes at xt__probe_stubs + 16 i and
+ * loads probe i from gate_probe[i]. */
+__attribute__((visibility("hidden"))) void *xt__probe_gate(const probe *p);
+__attribute__((visibility("hidden"))) const probe *xt__probe_stub_probe[XT_PROBES_MAX];
+extern const char xt__probe_stubs[] __attribute__((visibility("hidden")));
+
+__asm__(".text\n"
+        ".p2align 4\n"
+        "xt__probe_gate_entry:\n"
+        "  push %rdi\n  push %rsi\n  push %rdx\n  push %rcx\n  push %r8\n  push %r9\n"
+        "  push %rax\n" /* entry %rsp was 8 mod 16: 7 pushes make it 16-aligned */
+        "  sub $128, %rsp\n"
+        "  movaps %xmm0, 0(%rsp)\n  movaps %xmm1, 16(%rsp)\n  movaps %xmm2, 32(%rsp)\n"
+        "  movaps %xmm3, 48(%rsp)\n  movaps %xmm4, 64(%rsp)\n  movaps %xmm5, 80(%rsp)\n"
+        "  movaps %xmm6, 96(%rsp)\n  movaps %xmm7, 112(%rsp)\n"
+        "  mov %r11, %rdi\n"
+        "  call xt__probe_gate\n"
+        "  mov %rax, %r11\n"
+        "  movaps 0(%rsp), %xmm0\n  movaps 16(%rsp), %xmm1\n  movaps 32(%rsp), %xmm2\n"
+        "  movaps 48(%rsp), %xmm3\n  movaps 64(%rsp), %xmm4\n  movaps 80(%rsp), %xmm5\n"
+        "  movaps 96(%rsp), %xmm6\n  movaps 112(%rsp), %xmm7\n"
+        "  add $128, %rsp\n"
+        "  pop %rax\n  pop %r9\n  pop %r8\n  pop %rcx\n  pop %rdx\n  pop %rsi\n  pop %rdi\n"
+        "  jmp *%r11\n"
+        ".p2align 4\n"
+        ".globl xt__probe_stubs\n"
+        ".hidden xt__probe_stubs\n"
+        "xt__probe_stubs:\n"
+        ".irp i, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31\n"
+        "  .p2align 4\n"
+        "  mov xt__probe_stub_probe+8*\\i(%rip), %r11\n"
+        "  jmp xt__probe_gate_entry\n"
+        ".endr\n");
+_Static_assert(XT_PROBES_MAX == 32, "one stub per probe in the asm above");
+
+void *xt__probe_gate(const probe *p) {
+  return should_record(p) ? p->code : __atomic_load_n(&p->orig, __ATOMIC_ACQUIRE);
+}
+
+static void *gate_for(int i, probe *p) {
+  xt__probe_stub_probe[i] = p;
+  return (void *)(xt__probe_stubs + 16 * i);
+}
+#else
+static void *gate_for(int i, probe *p) {
+  (void)i;
+  return p->code;
+}
+#endif
 
 /* Finding definitions ------------------------------------------------------- */
 
@@ -346,7 +409,7 @@ static void *replacement(const struct dl_phdr_info *info, const char *name, void
   for (int i = 0; i < nprobes; i++) {
     const probe *p = &probes[i];
     if (p->orig && strcmp(p->spec.name, name) == 0 && (v == p->orig || (lazy && p->is_default)))
-      return p->code;
+      return p->entry;
   }
   if (strcmp(name, "dlopen") == 0 && (v == (void *)real_dlopen || lazy))
     return (void *)probes_dlopen;
@@ -493,8 +556,10 @@ void xt__probes_init(void) {
     probe *p = &probes[nprobes];
     p->spec = specs[i];
     p->item_len = strlen(p->spec.item);
-    if (build_closure(p))
+    if (build_closure(p)) {
+      p->entry = gate_for(nprobes, p);
       nprobes++;
+    }
     else
       xt__probes_err(errors, sizeof errors, specs[i].name, strlen(specs[i].name),
                      "libffi could not build a closure");
