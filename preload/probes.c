@@ -72,13 +72,25 @@ static void put(out *o, const char *s, size_t n) {
 }
 static void puts_(out *o, const char *s) { put(o, s, strlen(s)); }
 
-/* Hand-written so that a probe in a signal handler formats without stdio. */
-static void put_u(out *o, uint64_t v, unsigned base) {
+/* Hand-written so that a probe in a signal handler formats without stdio,
+ * with constant bases: a division by a variable base was most of the cost
+ * of a recorded call. */
+static void put_dec(out *o, uint64_t v) {
   char tmp[24];
   size_t i = sizeof tmp;
   do {
-    tmp[--i] = "0123456789abcdef"[v % base];
-    v /= base;
+    tmp[--i] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  put(o, tmp + i, sizeof tmp - i);
+}
+
+static void put_hex(out *o, uint64_t v) {
+  char tmp[16];
+  size_t i = sizeof tmp;
+  do {
+    tmp[--i] = "0123456789abcdef"[v & 15];
+    v >>= 4;
   } while (v);
   put(o, tmp + i, sizeof tmp - i);
 }
@@ -127,7 +139,7 @@ static void put_value(out *o, xt__ptype t, const void *v) {
     } else {
       u = (uint64_t)s;
     }
-    put_u(o, u, 10);
+    put_dec(o, u);
     return;
   case XT_PT_UINT:
     switch (t.size) {
@@ -136,7 +148,7 @@ static void put_value(out *o, xt__ptype t, const void *v) {
     case 4: u = *(const uint32_t *)v; break;
     default: u = *(const uint64_t *)v; break;
     }
-    put_u(o, u, 10);
+    put_dec(o, u);
     return;
   case XT_PT_FLOAT:
   case XT_PT_DOUBLE: {
@@ -148,7 +160,7 @@ static void put_value(out *o, xt__ptype t, const void *v) {
   }
   case XT_PT_PTR:
     puts_(o, "0x");
-    put_u(o, (uint64_t)(uintptr_t) * (void *const *)v, 16);
+    put_hex(o, (uint64_t)(uintptr_t) * (void *const *)v);
     return;
   case XT_PT_STR:
     put_str(o, *(const char *const *)v);
@@ -235,7 +247,7 @@ static void probe_call(ffi_cif *cif, void *ret, void **args, void *user) {
   }
   retv[r.len] = '\0';
   puts_(&o, " (");
-  put_u(&o, ns / 1000, 10);
+  put_dec(&o, ns / 1000);
   puts_(&o, " \xc2\xb5s)"); /* µs */
   bg_dec_encode(ns, dur);
   kv[1] = (xt_kv){"duration_ns", dur};
