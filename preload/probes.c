@@ -381,6 +381,17 @@ static void resolve(void *handle) {
       sym = dlsym(handle, p->spec.name);
     if (!sym)
       continue;
+    /* A program linked without PIE that takes a function's address makes
+     * its own PLT entry the function's address for everyone: calling that
+     * "original" would come back through the patched GOT forever. */
+    Dl_info di;
+    const ElfW(Sym) *se = NULL;
+    if (dladdr1(sym, &di, (void **)&se, RTLD_DL_SYMENT) && se && se->st_shndx == SHN_UNDEF) {
+      xt__probes_err(errors, sizeof errors, p->spec.name, strlen(p->spec.name),
+                     "its address is a PLT entry of a non-PIE program: not probed");
+      p->closure = NULL;
+      continue;
+    }
     p->is_default = sym == dflt;
     __atomic_store_n(&p->orig, sym, __ATOMIC_RELEASE);
     xt__debug("probe %s%s%s installed", p->spec.lib, p->spec.lib[0] ? ":" : "", p->spec.name);
