@@ -198,13 +198,9 @@ static uint64_t now_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static void probe_call(ffi_cif *cif, void *ret, void **args, void *user) {
-  const probe *p = user;
-  void (*orig)(void) = (void (*)(void))__atomic_load_n(&p->orig, __ATOMIC_ACQUIRE);
-  if (!should_record(p)) {
-    ffi_call(cif, orig, ret, args);
-    return;
-  }
+/* "→ fn(args)"; returns the time the call starts. args[i] points at the
+ * i-th argument's value. errno is the caller's again on return. */
+static uint64_t record_entry(const probe *p, void *const *args) {
   int saved = errno;
   xt__depth++;
   char label[640];
@@ -219,23 +215,25 @@ static void probe_call(ffi_cif *cif, void *ret, void **args, void *user) {
   }
   puts_(&o, ")");
   const char *tags[] = {"probe"};
-  xt_kv kv[3] = {{"probe", p->spec.name}};
+  xt_kv kv[1] = {{"probe", p->spec.name}};
   xt_event_info ev = {.agent = "probe", .label = label, .label_len = o.len, .source = "probe",
                       .kv = kv, .nkv = 1, .tags = tags, .ntags = 1};
   xt__emit(&ev);
   xt__depth--;
-
-  uint64_t t0 = now_ns();
   errno = saved;
-  ffi_call(cif, orig, ret, args);
-  saved = errno;
-  uint64_t ns = now_ns() - t0;
+  return now_ns();
+}
 
-  /* Whatever the call recorded descends from the entry event, so the thread's
-   * parents now are its last events (joins included): the return event
-   * closes the call after all of them. */
+/* "← fn = ret (N µs)". Whatever the call recorded descends from the entry
+ * event, so the thread's parents now are its last events (joins included):
+ * the return event closes the call after all of them. errno is what the
+ * original left. */
+static void record_return(const probe *p, const void *ret, uint64_t t0) {
+  uint64_t ns = now_ns() - t0;
+  int saved = errno;
   xt__depth++;
-  o.len = 0;
+  char label[256];
+  out o = {label, 0, sizeof label};
   puts_(&o, "\xe2\x86\x90 "); /* ← */
   puts_(&o, p->spec.name);
   char retv[128], dur[24];
@@ -250,13 +248,26 @@ static void probe_call(ffi_cif *cif, void *ret, void **args, void *user) {
   put_dec(&o, ns / 1000);
   puts_(&o, " \xc2\xb5s)"); /* µs */
   bg_dec_encode(ns, dur);
-  kv[1] = (xt_kv){"duration_ns", dur};
-  kv[2] = (xt_kv){"return", retv};
-  ev.label_len = o.len;
-  ev.nkv = p->spec.ret.kind != XT_PT_VOID ? 3 : 2;
+  const char *tags[] = {"probe"};
+  xt_kv kv[3] = {{"probe", p->spec.name}, {"duration_ns", dur}, {"return", retv}};
+  xt_event_info ev = {.agent = "probe", .label = label, .label_len = o.len, .source = "probe",
+                      .kv = kv, .nkv = p->spec.ret.kind != XT_PT_VOID ? 3 : 2, .tags = tags,
+                      .ntags = 1};
   xt__emit(&ev);
   xt__depth--;
   errno = saved;
+}
+
+static void probe_call(ffi_cif *cif, void *ret, void **args, void *user) {
+  const probe *p = user;
+  void (*orig)(void) = (void (*)(void))__atomic_load_n(&p->orig, __ATOMIC_ACQUIRE);
+  if (!should_record(p)) {
+    ffi_call(cif, orig, ret, args);
+    return;
+  }
+  uint64_t t0 = record_entry(p, args);
+  ffi_call(cif, orig, ret, args);
+  record_return(p, ret, t0);
 }
 
 /* The gate ----------------------------------------------------------------- */
@@ -266,33 +277,70 @@ static void probe_call(ffi_cif *cif, void *ret, void **args, void *user) {
  * ask for it, a thread outside any task, the library's own calls) should
  * cost next to nothing, and libffi's two marshalling passes cost far more
  * than the call being probed. So on x86-64 the GOT entry points at a small
- * stub instead: it saves the argument registers, asks xt__probe_gate where
- * to go, restores them and jumps, either to the original (whose return then
- * goes straight back to the program, leaving no frame of ours) or to the
- * closure, which records. Stub i is 16 bytes at xt__probe_stubs + 16 i and
- * loads probe i from gate_probe[i]. */
-__attribute__((visibility("hidden"))) void *xt__probe_gate(const probe *p);
+ * stub instead (stub i is 16 bytes at xt__probe_stubs + 16 i and loads probe
+ * i from xt__probe_stub_probe[i]). The common entry saves the argument
+ * registers and asks xt__probe_gate what to do:
+ *  - not recorded: it jumps to the original, which returns straight to the
+ *    program, leaving no frame of ours;
+ *  - recorded, all arguments in registers (every signature of up to six
+ *    integer and eight floating arguments): the gate has recorded the entry
+ *    from the saved registers; the stub calls the original itself, keeps
+ *    the results, has xt__probe_ret record the return and returns them;
+ *  - recorded, arguments on the stack: it jumps to the libffi closure.
+ * Frame, from %rsp up: xmm0-7 (0-127), the original (128), the start time
+ * (136), r9 r8 rcx rdx rsi rdi (144-191), rbx (192), the return address.
+ * After the call rax, rdx and xmm0-1 are kept at 0-47. The CFI lets an
+ * exception or a backtrace pass through the frame. */
+__attribute__((visibility("hidden"))) void *xt__probe_gate(const probe *p, uint64_t *frame);
+__attribute__((visibility("hidden"))) void xt__probe_ret(const probe *p, uint64_t *frame);
 __attribute__((visibility("hidden"))) const probe *xt__probe_stub_probe[XT_PROBES_MAX];
 extern const char xt__probe_stubs[] __attribute__((visibility("hidden")));
 
 __asm__(".text\n"
         ".p2align 4\n"
+        ".type xt__probe_gate_entry, @function\n"
         "xt__probe_gate_entry:\n"
-        "  push %rdi\n  push %rsi\n  push %rdx\n  push %rcx\n  push %r8\n  push %r9\n"
-        "  push %rax\n" /* entry %rsp was 8 mod 16: 7 pushes make it 16-aligned */
-        "  sub $128, %rsp\n"
+        "  .cfi_startproc\n"
+        "  push %rbx\n  .cfi_adjust_cfa_offset 8\n  .cfi_rel_offset %rbx, 0\n"
+        "  mov %r11, %rbx\n"
+        "  push %rdi\n  .cfi_adjust_cfa_offset 8\n"
+        "  push %rsi\n  .cfi_adjust_cfa_offset 8\n"
+        "  push %rdx\n  .cfi_adjust_cfa_offset 8\n"
+        "  push %rcx\n  .cfi_adjust_cfa_offset 8\n"
+        "  push %r8\n  .cfi_adjust_cfa_offset 8\n"
+        "  push %r9\n  .cfi_adjust_cfa_offset 8\n"
+        "  sub $144, %rsp\n  .cfi_adjust_cfa_offset 144\n" /* entry %rsp was 8 mod 16 */
         "  movaps %xmm0, 0(%rsp)\n  movaps %xmm1, 16(%rsp)\n  movaps %xmm2, 32(%rsp)\n"
         "  movaps %xmm3, 48(%rsp)\n  movaps %xmm4, 64(%rsp)\n  movaps %xmm5, 80(%rsp)\n"
         "  movaps %xmm6, 96(%rsp)\n  movaps %xmm7, 112(%rsp)\n"
-        "  mov %r11, %rdi\n"
+        "  mov %rbx, %rdi\n  mov %rsp, %rsi\n"
         "  call xt__probe_gate\n"
-        "  mov %rax, %r11\n"
         "  movaps 0(%rsp), %xmm0\n  movaps 16(%rsp), %xmm1\n  movaps 32(%rsp), %xmm2\n"
         "  movaps 48(%rsp), %xmm3\n  movaps 64(%rsp), %xmm4\n  movaps 80(%rsp), %xmm5\n"
         "  movaps 96(%rsp), %xmm6\n  movaps 112(%rsp), %xmm7\n"
-        "  add $128, %rsp\n"
-        "  pop %rax\n  pop %r9\n  pop %r8\n  pop %rcx\n  pop %rdx\n  pop %rsi\n  pop %rdi\n"
+        "  mov 144(%rsp), %r9\n  mov 152(%rsp), %r8\n  mov 160(%rsp), %rcx\n"
+        "  mov 168(%rsp), %rdx\n  mov 176(%rsp), %rsi\n  mov 184(%rsp), %rdi\n"
+        "  test %rax, %rax\n"
+        "  jz 1f\n"
+        "  mov %rax, %r11\n"
+        "  .cfi_remember_state\n"
+        "  add $192, %rsp\n  .cfi_adjust_cfa_offset -192\n"
+        "  pop %rbx\n  .cfi_adjust_cfa_offset -8\n  .cfi_restore %rbx\n"
         "  jmp *%r11\n"
+        "  .cfi_restore_state\n"
+        "1:\n"
+        "  call *128(%rsp)\n"
+        "  mov %rax, 0(%rsp)\n  mov %rdx, 8(%rsp)\n"
+        "  movaps %xmm0, 16(%rsp)\n  movaps %xmm1, 32(%rsp)\n"
+        "  mov %rbx, %rdi\n  mov %rsp, %rsi\n"
+        "  call xt__probe_ret\n"
+        "  mov 0(%rsp), %rax\n  mov 8(%rsp), %rdx\n"
+        "  movaps 16(%rsp), %xmm0\n  movaps 32(%rsp), %xmm1\n"
+        "  add $192, %rsp\n  .cfi_adjust_cfa_offset -192\n"
+        "  pop %rbx\n  .cfi_adjust_cfa_offset -8\n  .cfi_restore %rbx\n"
+        "  ret\n"
+        "  .cfi_endproc\n"
+        ".size xt__probe_gate_entry, .-xt__probe_gate_entry\n"
         ".p2align 4\n"
         ".globl xt__probe_stubs\n"
         ".hidden xt__probe_stubs\n"
@@ -304,8 +352,48 @@ __asm__(".text\n"
         ".endr\n");
 _Static_assert(XT_PROBES_MAX == 32, "one stub per probe in the asm above");
 
-void *xt__probe_gate(const probe *p) {
-  return should_record(p) ? p->code : __atomic_load_n(&p->orig, __ATOMIC_ACQUIRE);
+enum { FRAME_ORIG = 16, FRAME_T0 = 17, FRAME_R9 = 18 };
+
+/* Where each argument was passed, if all were passed in registers. */
+static bool in_registers(const probe *p) {
+  int ni = 0, nf = 0;
+  for (int i = 0; i < p->spec.nargs; i++) {
+    xt__ptkind k = p->spec.args[i].kind;
+    if (k == XT_PT_FLOAT || k == XT_PT_DOUBLE)
+      nf++;
+    else
+      ni++;
+  }
+  return ni <= 6 && nf <= 8;
+}
+
+void *xt__probe_gate(const probe *p, uint64_t *frame) {
+  void *orig = __atomic_load_n(&p->orig, __ATOMIC_ACQUIRE);
+  if (!should_record(p))
+    return orig;
+  if (!in_registers(p))
+    return p->code;
+  /* The integer registers in argument order: rdi rsi rdx rcx r8 r9, saved
+   * from r9 (FRAME_R9) upwards; xmm i at frame + 2 i. */
+  void *args[XT_PROBE_ARGS_MAX];
+  int ni = 0, nf = 0;
+  for (int i = 0; i < p->spec.nargs; i++) {
+    xt__ptkind k = p->spec.args[i].kind;
+    if (k == XT_PT_FLOAT || k == XT_PT_DOUBLE)
+      args[i] = &frame[2 * nf++];
+    else
+      args[i] = &frame[FRAME_R9 + 5 - ni++];
+  }
+  frame[FRAME_ORIG] = (uint64_t)(uintptr_t)orig;
+  frame[FRAME_T0] = record_entry(p, args);
+  return NULL;
+}
+
+/* rax at frame[0], xmm0 at frame[2]. */
+void xt__probe_ret(const probe *p, uint64_t *frame) {
+  xt__ptkind k = p->spec.ret.kind;
+  record_return(p, k == XT_PT_FLOAT || k == XT_PT_DOUBLE ? &frame[2] : &frame[0],
+                frame[FRAME_T0]);
 }
 
 static void *gate_for(int i, probe *p) {
