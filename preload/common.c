@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "logging.h"
+#include "probes.h"
 
 XT_TLS int xt__depth;
 xt__config xt__cfg;
@@ -211,8 +212,9 @@ static void start_task(void) {
     xt_task_start();
   }
   const char *tags[] = {tag};
+  xt_kv kv[1];
   xt_event_info ev = {.agent = "process", .label = cmd, .label_len = n, .tags = tags, .ntags = 1,
-                      .source = "process start"};
+                      .source = "process start", .kv = kv, .nkv = xt__probes_start_kv(kv)};
   xt__emit(&ev);
 }
 
@@ -231,6 +233,7 @@ void xt__init_once(void) {
       xt__line_setup();
       xt__pid = getpid();
       xt__process_init();
+      xt__probes_init();
       start_task();
       on_exit(on_process_exit, NULL);
       st = 2;
