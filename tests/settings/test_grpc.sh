@@ -21,7 +21,9 @@ server_trailers() { # $1: XTRACE_GRPC value; prints the trailer keys mdpeer got
   XTRACE_GRPC=$1 traced "$ARITH" --mul 3 --listen-addr :0 >"$PL_TMP/mul$1.out" 2>"$PL_TMP/mul$1.err" &
   ST_PIDS+=($!)
   xt_wait_port "$PL_TMP/mul$1.err" "$!" || fail "arith --mul: $PORT_ERR"
-  "$MDPEER" call "127.0.0.1:$PORT" /main.Operator/PerformOp >"$PL_TMP/call$1.out" 2>"$PL_TMP/call$1.err" ||
+  # With the xtrace keys, which the reply edge answers.
+  "$MDPEER" call "127.0.0.1:$PORT" /main.Operator/PerformOp xtrace_task_id=77 xtrace_event_id=78 \
+    >"$PL_TMP/call$1.out" 2>"$PL_TMP/call$1.err" ||
     fail "call failed: $(cat "$PL_TMP/call$1.err")"
   sed -n 's/^trailer \([^ ]*\) .*/\1/p' "$PL_TMP/call$1.out" | sort | tr '\n' ' '
 }
