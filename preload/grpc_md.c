@@ -210,14 +210,14 @@ int xt__gmd_parse_request(const grpc_metadata_array *md, bg_context *out, const 
   if (task.count > 1 || event.count > 1) {
     *why = task.count > 1 ? KEY_TASK : KEY_EVENT;
   } else if (task.count) {
-    if (bg_xtrace_md_decode(out, SLICE_ARGS(task.v), event.count ? (const char *)
-                            GRPC_SLICE_START_PTR(*event.v) : NULL,
-                            event.count ? GRPC_SLICE_LENGTH(*event.v) : 0) == 0)
-    {
+    const char *ev = event.count ? (const char *)GRPC_SLICE_START_PTR(*event.v) : NULL;
+    size_t evlen = event.count ? GRPC_SLICE_LENGTH(*event.v) : 0;
+    if (bg_xtrace_md_decode(out, SLICE_ARGS(task.v), ev, evlen) == 0) {
       have = 1;
       *xtrace = true;
-    } else
+    } else {
       *why = KEY_TASK;
+    }
   } else if (event.count) {
     *why = KEY_EVENT; /* an event without its task names nothing */
   }
