@@ -14,8 +14,8 @@
  * it adopts the call's context and records "grpc receive". A batch on the
  * call from a thread in another task re-adopts it (Ruby hands calls to
  * worker threads). The batch that sends the status records "grpc reply",
- * carries its event ID in trailing metadata and restores what the thread
- * had before.
+ * carries its event ID in trailing metadata (when the caller sent xtrace
+ * keys, or XTRACE_GRPC_REPLY=1) and restores what the thread had before.
  *
  * Nothing here is held across a real gRPC call: the tables copy in and out
  * under short locks (grpc_map.c).
@@ -86,11 +86,13 @@ static uint64_t record(const xt__label *label, const xt_kv *kv, size_t nkv, cons
 /* The thread takes on the context the call arrived with; returns what was
  * wrong with its metadata, if anything. Apart from server_arrived so that
  * its snapshot is off the stack before the event is recorded. */
-__attribute__((noinline)) static const char *adopt_arrived(grpc_call *call, const xt__gtag *t) {
+__attribute__((noinline)) static const char *adopt_arrived(grpc_call *call, const xt__gtag *t,
+                                                           bool *xtrace) {
   xt__gsnap in = {0};
   const char *why = NULL;
   bg_context *dec = xt__gscratch();
-  if (dec && xt__gmd_parse_request(t->md, dec, &why) == 1) {
+  *xtrace = false;
+  if (dec && xt__gmd_parse_request(t->md, dec, &why, xtrace) == 1) {
     xt__gsnap_take(&in, dec);
   } else {
     /* No usable context: the call is the root of a task of its own. */
@@ -113,13 +115,17 @@ static void server_arrived(const xt__gtag *t, const void *caller) {
   }
   if (xt__gcall_add(call, XT_GCALL_SERVER, t->call_cq, method, mlen) < 0)
     return;
-  const char *why = adopt_arrived(call, t);
+  bool xtrace;
+  const char *why = adopt_arrived(call, t, &xtrace);
   xt__gcall rec;
   if (!xt__gcall_get(call, &rec))
     return;
   char peer[96], text[320];
   fetch_peer(call, peer, sizeof peer);
-  xt__gcall_set_peer(call, peer);
+  /* A caller that sent no xtrace keys (a W3C peer, or one of ours told to
+   * send traceparent only) would not read the reply's key: it is not sent
+   * unless asked for. */
+  xt__gcall_set_peer(call, peer, xtrace || xt__gmd_reply_always());
   xt__label label;
   xt__label_init(&label, text, sizeof text);
   xt__label_cat(&label, "grpc receive ", rec.method, " from ", peer, NULL);
@@ -430,7 +436,7 @@ static void client_batch(batch *b, const xt__gcall *rec) {
   if (si >= 0 && ctx->task_id) {
     char peer[96], text[320];
     fetch_peer(b->call, peer, sizeof peer);
-    xt__gcall_set_peer(b->call, peer);
+    xt__gcall_set_peer(b->call, peer, false);
     xt__label label;
     xt__label_init(&label, text, sizeof text);
     xt__label_cat(&label, "grpc call ", rec->method, " to ", peer, NULL);
@@ -474,7 +480,7 @@ static void server_batch(batch *b, const xt__gcall *rec) {
   xt__label_cat(&label, "grpc reply ", rec->method, ": ", st, " to ", rec->peer, NULL);
   xt_kv kv[] = {{"method", rec->method}, {"peer", rec->peer}, {"status", st}};
   uint64_t ev = record(&label, kv, 3, b->caller);
-  xt__gmd_out *md = ev ? swap_start(b) : NULL;
+  xt__gmd_out *md = ev && rec->reply_edge ? swap_start(b) : NULL;
   if (md && xt__gmd_build_trailing(md, op->data.send_status_from_server.trailing_metadata,
                                    op->data.send_status_from_server.trailing_metadata_count,
                                    ev) == 0) {

@@ -191,6 +191,7 @@ bool xt__gcall_get(grpc_call *call, xt__gcall *out) {
     out->refs = r->refs;
     out->kind = r->kind;
     out->status_sent = r->status_sent;
+    out->reply_edge = r->reply_edge;
     out->cq = r->cq;
     memcpy(out->method, r->method, sizeof out->method);
     memcpy(out->peer, r->peer, sizeof out->peer);
@@ -212,12 +213,14 @@ void xt__gcall_set_ctx(grpc_call *call, const bg_context *ctx, bool status_sent)
   pthread_mutex_unlock(lock_for(b));
 }
 
-void xt__gcall_set_peer(grpc_call *call, const char *peer) {
+void xt__gcall_set_peer(grpc_call *call, const char *peer, bool reply_edge) {
   size_t b = hash2(call, NULL);
   pthread_mutex_lock(lock_for(b));
   xt__gcall *r = *call_slot(b, call);
-  if (r)
+  if (r) {
     copy_str(r->peer, sizeof r->peer, peer, strlen(peer));
+    r->reply_edge = reply_edge;
+  }
   pthread_mutex_unlock(lock_for(b));
 }
 

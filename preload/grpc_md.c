@@ -3,6 +3,9 @@
  * xtrace_event_id, traceparent, baggage) and the trailing xtrace_event_id of
  * a reply, read back on the other side.
  *
+ * Which request keys go out is the user's choice (XTRACE_GRPC_PROPAGATION);
+ * whatever it is, all of them are read.
+ *
  * The caller's metadata array is never written: the shim copies it into an
  * array of its own with room for its keys and passes that to the real
  * start_batch, which copies keys and takes references on values, so the
@@ -12,6 +15,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "grpc_shim.h"
 
@@ -22,6 +26,55 @@
 /* Far below gRPC's default 8 KiB limit on received metadata, with room for
  * whatever the application sends itself; larger baggage is not sent. */
 #define BAGGAGE_MAX 2048
+
+/* Configuration ------------------------------------------------------------ */
+
+/* Read on first use rather than at start-up: only a process that makes gRPC
+ * calls needs it, and the hooks never run in signal handlers. Racing
+ * first readers compute the same value. */
+#define CFG_READ 0x100u
+#define CFG_REPLY 0x200u
+static unsigned cfg;
+
+static bool word_is(const char *p, size_t n, const char *word) {
+  return n == strlen(word) && strncasecmp(p, word, n) == 0;
+}
+
+/* Unknown words are ignored: "census" among them, since the server side
+ * cannot read grpc-trace-bin (README, gRPC). */
+static unsigned parse_propagation(const char *v) {
+  if (!v || !*v)
+    return XT_GPROP_XTRACE | XT_GPROP_W3C;
+  unsigned f = 0;
+  for (const char *p = v; *p;) {
+    p += strspn(p, ", ");
+    size_t n = strcspn(p, ", ");
+    if (word_is(p, n, "xtrace"))
+      f |= XT_GPROP_XTRACE;
+    else if (word_is(p, n, "w3c"))
+      f |= XT_GPROP_W3C;
+    p += n;
+  }
+  return f;
+}
+
+static unsigned config(void) {
+  unsigned c = __atomic_load_n(&cfg, __ATOMIC_RELAXED);
+  if (c & CFG_READ)
+    return c;
+  c = parse_propagation(getenv("XTRACE_GRPC_PROPAGATION")) | CFG_READ;
+  const char *r = getenv("XTRACE_GRPC_REPLY");
+  if (r && strcmp(r, "1") == 0)
+    c |= CFG_REPLY;
+  __atomic_store_n(&cfg, c, __ATOMIC_RELAXED);
+  return c;
+}
+
+unsigned xt__gmd_propagation(void) { return config() & (XT_GPROP_XTRACE | XT_GPROP_W3C); }
+
+bool xt__gmd_reply_always(void) { return config() & CFG_REPLY; }
+
+/* Keys ----------------------------------------------------------------------- */
 
 static bool key_is(const grpc_slice *s, const char *key) {
   size_t n = strlen(key);
@@ -67,16 +120,26 @@ static void add(xt__gmd_out *out, size_t caller_n, const char *key, const char *
 
 int xt__gmd_build_request(xt__gmd_out *out, const grpc_metadata *md, size_t n,
                           const bg_context *ctx) {
-  char task[BG_DEC_BUFSZ], event[BG_DEC_BUFSZ], tp[BG_TRACEPARENT_BUFSZ];
-  int tl = bg_xtrace_md_encode(ctx, task, event);
-  if (tl < 0)
-    return tl;
+  unsigned prop = xt__gmd_propagation();
+  if (!prop)
+    return -ENODATA;
   int rc = start_copy(out, md, n);
   if (rc < 0)
     return rc;
-  add(out, n, KEY_TASK, task, (size_t)tl);
-  if (event[0])
-    add(out, n, KEY_EVENT, event, strlen(event));
+  if (prop & XT_GPROP_XTRACE) {
+    char task[BG_DEC_BUFSZ], event[BG_DEC_BUFSZ];
+    int tl = bg_xtrace_md_encode(ctx, task, event);
+    if (tl < 0) {
+      xt__gmd_release(out);
+      return tl;
+    }
+    add(out, n, KEY_TASK, task, (size_t)tl);
+    if (event[0])
+      add(out, n, KEY_EVENT, event, strlen(event));
+  }
+  if (!(prop & XT_GPROP_W3C))
+    return 0;
+  char tp[BG_TRACEPARENT_BUFSZ];
   int pl = bg_traceparent_encode(ctx, tp);
   if (pl > 0)
     add(out, n, KEY_TRACEPARENT, tp, (size_t)pl);
@@ -126,9 +189,11 @@ static void note(found *f, const grpc_metadata *m) {
 
 #define SLICE_ARGS(s) (const char *)GRPC_SLICE_START_PTR(*(s)), GRPC_SLICE_LENGTH(*(s))
 
-int xt__gmd_parse_request(const grpc_metadata_array *md, bg_context *out, const char **why) {
+int xt__gmd_parse_request(const grpc_metadata_array *md, bg_context *out, const char **why,
+                          bool *xtrace) {
   found task = {0}, event = {0}, tp = {0}, bag = {0};
   *why = NULL;
+  *xtrace = false;
   for (size_t i = 0; i < md->count; i++) {
     const grpc_metadata *m = &md->metadata[i];
     if (key_is(&m->key, KEY_TASK))
@@ -145,12 +210,14 @@ int xt__gmd_parse_request(const grpc_metadata_array *md, bg_context *out, const 
   if (task.count > 1 || event.count > 1) {
     *why = task.count > 1 ? KEY_TASK : KEY_EVENT;
   } else if (task.count) {
-    if (bg_xtrace_md_decode(out, SLICE_ARGS(task.v), event.count ? (const char *)
-                            GRPC_SLICE_START_PTR(*event.v) : NULL,
-                            event.count ? GRPC_SLICE_LENGTH(*event.v) : 0) == 0)
+    const char *ev = event.count ? (const char *)GRPC_SLICE_START_PTR(*event.v) : NULL;
+    size_t evlen = event.count ? GRPC_SLICE_LENGTH(*event.v) : 0;
+    if (bg_xtrace_md_decode(out, SLICE_ARGS(task.v), ev, evlen) == 0) {
       have = 1;
-    else
+      *xtrace = true;
+    } else {
       *why = KEY_TASK;
+    }
   } else if (event.count) {
     *why = KEY_EVENT; /* an event without its task names nothing */
   }

@@ -99,6 +99,7 @@ typedef struct xt__gcall {
   int refs;                    /* the application's references, mirrored */
   int kind;                    /* XT_GCALL_* */
   bool status_sent;            /* server: the reply is out, stop adopting */
+  bool reply_edge;             /* server: the reply carries its event ID */
   grpc_completion_queue *cq;   /* where its batches complete */
   char method[160];
   char peer[96];
@@ -142,7 +143,8 @@ int xt__gcall_add(grpc_call *call, int kind, grpc_completion_queue *cq, const ch
 /* Copies the record (snapshot items included; free with xt__gsnap_free). */
 bool xt__gcall_get(grpc_call *call, xt__gcall *out);
 void xt__gcall_set_ctx(grpc_call *call, const bg_context *ctx, bool status_sent);
-void xt__gcall_set_peer(grpc_call *call, const char *peer);
+/* reply_edge: a server call's reply is to carry its event ID. */
+void xt__gcall_set_peer(grpc_call *call, const char *peer, bool reply_edge);
 void xt__gcall_ref(grpc_call *call);
 void xt__gcall_unref(grpc_call *call);
 
@@ -172,7 +174,13 @@ typedef struct xt__gmd_out {
   grpc_metadata inline_array[XT_GMD_INLINE];
 } xt__gmd_out;
 
-/* The request keys for ctx, added to (md, n) unless already there. */
+/* What outgoing calls carry (XTRACE_GRPC_PROPAGATION), and whether every
+ * server reply carries its event ID (XTRACE_GRPC_REPLY), read once. */
+enum { XT_GPROP_XTRACE = 1, XT_GPROP_W3C = 2 };
+unsigned xt__gmd_propagation(void);
+bool xt__gmd_reply_always(void);
+
+/* The request keys chosen for ctx, added to (md, n) unless already there. */
 int xt__gmd_build_request(xt__gmd_out *out, const grpc_metadata *md, size_t n,
                           const bg_context *ctx);
 /* The trailing xtrace_event_id of a server reply. */
@@ -182,8 +190,10 @@ void xt__gmd_release(xt__gmd_out *out);
 
 /* Decodes a request's context. Returns 1 when the call carries a context,
  * 0 when it carries none, and a negative errno when what it carries is
- * malformed (*why then names the key). */
-int xt__gmd_parse_request(const grpc_metadata_array *md, bg_context *out, const char **why);
+ * malformed (*why then names the key). *xtrace tells whether the context
+ * came from the xtrace keys. */
+int xt__gmd_parse_request(const grpc_metadata_array *md, bg_context *out, const char **why,
+                          bool *xtrace);
 /* The trailing xtrace_event_id, or 0 (absent or malformed: *malformed set). */
 uint64_t xt__gmd_parse_trailing(const grpc_metadata_array *md, bool *malformed);
 

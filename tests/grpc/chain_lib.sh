@@ -1,7 +1,8 @@
 # chain_check CLIENT ADD MUL [ADD-FLAGS...]: the reference chain --in 3 ->
 # --add 7 -> --mul 3, every process under the preload, must be one task:
 # the five lines from three processes, the forward path from the client's
-# line to the last server's, and the reply edge back to the client.
+# line to the last server's, and the reply edge back to the client (with
+# CHAIN_REPLY_EDGE=0: its absence).
 chain_check() {
   local client=$1 add=$2 mul=$3
   shift 3
@@ -38,10 +39,15 @@ chain_check() {
   local cpid apid
   cpid=$(jq -r --arg f "$first" '.[] | select(.Label == $f) | .ProcessID' "$T/task.json")
   apid=$(jq -r '.[] | select(.Label == "applying operation +7 to argument 3: 10") | .ProcessID' "$T/task.json")
-  jq -e "$JQ_DEFS"' . as $r
+  local edge
+  edge=$(jq "$JQ_DEFS"' . as $r
     | ($r | map(select(.ProcessID == $ARGS.named.c)) | max_by(.HRT | tonumber) | .EventID) as $cl
     | ($r | map(select(.ProcessID == $ARGS.named.a)) | max_by(.HRT | tonumber) | .EventID) as $al
     | ($r | ancestors($cl)) | index([$al]) != null' \
-    --argjson c "$cpid" --argjson a "$apid" "$T/task.json" >/dev/null ||
-    fail "the client's last event does not descend from the server's last event"
+    --argjson c "$cpid" --argjson a "$apid" "$T/task.json")
+  if [ "${CHAIN_REPLY_EDGE:-1}" = 1 ]; then
+    [ "$edge" = true ] || fail "the client's last event does not descend from the server's last event"
+  else
+    [ "$edge" = false ] || fail "the client's last event descends from the server's last event"
+  fi
 }

@@ -8,7 +8,8 @@ start_collector
 # Incoming: mdpeer (untraced) calls a traced server with only a traceparent.
 task=1234abcd5678ef01
 parent=0badc0ffee123456
-start_server mul 1 "$ARITH" --mul 3 --listen-addr :0
+# The reply edge goes to callers without xtrace keys only when asked for.
+XTRACE_GRPC_REPLY=1 start_server mul 1 "$ARITH" --mul 3 --listen-addr :0
 "$MDPEER" call "127.0.0.1:$PORT" /main.Operator/PerformOp \
   "traceparent=00-0000000000000000$task-$parent-01" >"$T/call.out" 2>"$T/call.err" ||
   fail "call with a traceparent failed"
