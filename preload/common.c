@@ -65,6 +65,22 @@ void *xt__real_sym(int i) {
   return p;
 }
 
+void *xt__real_vsym(int i, const char *version) {
+  void *p = __atomic_load_n(&sym_table[i], __ATOMIC_ACQUIRE);
+  if (p)
+    return p;
+  xt__depth++;
+  p = dlvsym(RTLD_NEXT, sym_names[i], version);
+  if (!p)
+    p = dlsym(RTLD_NEXT, sym_names[i]);
+  if (p)
+    check_not_self(sym_names[i], p);
+  xt__depth--;
+  if (p)
+    __atomic_store_n(&sym_table[i], p, __ATOMIC_RELEASE);
+  return p;
+}
+
 void xt__debug(const char *fmt, ...) {
   if (!xt__cfg.debug)
     return;
@@ -137,6 +153,8 @@ static void read_config(void) {
     f |= XT_FAM_SOCKETS;
   if (env_flag("XTRACE_GRPC", true))
     f |= XT_FAM_GRPC;
+  if (env_flag("XTRACE_HANDOFF", true))
+    f |= XT_FAM_HANDOFF;
   c->families = f;
   c->log_level = parse_level(getenv("XTRACE_LOG_LEVEL"));
   c->log_prefix = env_flag("XTRACE_LOG_PREFIX", false);

@@ -33,6 +33,10 @@ XT_REAL_SYMBOLS(XT_SYM_TYPEDEF)
  * the hook then fails with ENOSYS. */
 void *xt__real_sym(int i);
 #define REAL(name) ((name##_fn)xt__real_sym(XT_SYM_##name))
+/* The same for a symbol with several versions where the default is not what
+ * dlsym(RTLD_NEXT) returns (glibc hands out the oldest pthread_cond_*). */
+void *xt__real_vsym(int i, const char *version);
+#define REALV(name, version) ((name##_fn)xt__real_vsym(XT_SYM_##name, version))
 
 /* Guard -------------------------------------------------------------------- */
 
@@ -50,6 +54,7 @@ enum {
   XT_FAM_PROCESS = 1u << 4,
   XT_FAM_SOCKETS = 1u << 5,
   XT_FAM_GRPC = 1u << 6,
+  XT_FAM_HANDOFF = 1u << 7,
 };
 
 typedef struct xt__config {

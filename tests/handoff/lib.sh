@@ -1,0 +1,15 @@
+# Helpers for the hand-off tests, on top of the preload tests' (server,
+# LD_PRELOAD order under sanitizers, task lookup).
+. "$XT_TOP/tests/preload/lib.sh"
+HO_DIR=$XT_TOP/tests/handoff
+
+# Runs a traced command and prints the classification of its task (see
+# classify.py). The task is the one whose first label is the command line;
+# its exit event, the last one the process sends, marks it complete.
+ho_classify() {
+  local title=$1
+  shift
+  local t
+  t=$(wait_task_titled "$title" '[.[] | select(.Label | startswith("exit "))] | length == 1')
+  reports "$t" | python3 "$HO_DIR/classify.py"
+}
