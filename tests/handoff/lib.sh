@@ -13,3 +13,7 @@ ho_classify() {
   t=$(wait_task_titled "$title" '[.[] | select(.Label | startswith("exit "))] | length == 1')
   reports "$t" | python3 "$HO_DIR/classify.py"
 }
+
+# Debian's interpreter, not whatever python3 comes first on PATH (a version
+# manager's shim would run it behind a shell and a fork).
+HO_PY=${HO_PY:-/usr/bin/python3}
