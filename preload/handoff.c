@@ -110,35 +110,25 @@ static void deposit(const void *obj, uint32_t kind) {
   const bg_context *ctx = xt_context();
   ho_entry *b = bucket(obj);
   uintptr_t key = (uintptr_t)obj;
-  /* Reuse, in order of preference: a claimed entry or one of another object,
-   * then the oldest. Racing wakers that pick the same entry are settled by
-   * the CAS; the loser tries the others and gives up after one round. */
+  /* Reuse, in order of preference: an empty or claimed entry, then the
+   * oldest; a deposit still to be claimed goes only when all four are, so
+   * another object's burst cannot push it out before older ones. Racing
+   * wakers that pick the same entry are settled by the CAS; the loser tries
+   * the others and gives up after one round. */
   int order[HO_WAYS];
-  int n = 0;
-  uint64_t oldest = UINT64_MAX;
-  int oldest_i = 0;
+  uint64_t age[HO_WAYS];
   for (int i = 0; i < HO_WAYS; i++) {
     uint32_t s = __atomic_load_n(&b[i].seq, __ATOMIC_RELAXED);
-    uint64_t st = __atomic_load_n(&b[i].stamp, __ATOMIC_RELAXED);
-    if ((s & SEQ_CLAIMED) || s == 0 || __atomic_load_n(&b[i].key, __ATOMIC_RELAXED) != key)
-      order[n++] = i;
-    if (st < oldest) {
-      oldest = st;
-      oldest_i = i;
+    order[i] = i;
+    age[i] = (s == 0 || (s & SEQ_CLAIMED)) ? 0 : __atomic_load_n(&b[i].stamp, __ATOMIC_RELAXED);
+  }
+  for (int i = 1; i < HO_WAYS; i++) /* insertion sort of four, by age */
+    for (int j = i; j > 0 && age[order[j]] < age[order[j - 1]]; j--) {
+      int t = order[j];
+      order[j] = order[j - 1];
+      order[j - 1] = t;
     }
-  }
-  bool listed = false;
-  for (int i = 0; i < n; i++)
-    listed |= order[i] == oldest_i;
-  if (!listed)
-    order[n++] = oldest_i;
-  for (int j = 0; j < HO_WAYS; j++) {
-    bool seen = false;
-    for (int i = 0; i < n; i++)
-      seen |= order[i] == j;
-    if (!seen)
-      order[n++] = j;
-  }
+  int n = HO_WAYS;
   for (int i = 0; i < n; i++) {
     ho_entry *e = &b[order[i]];
     uint32_t s = __atomic_load_n(&e->seq, __ATOMIC_RELAXED);

@@ -15,6 +15,8 @@ typedef struct job {
 struct hopool {
   pthread_mutex_t m;
   pthread_cond_t work;  /* a job was queued, or stop */
+  pthread_cond_t ready_cond;
+  int ready;
   job *head, *tail;
   int stop, nworkers;
   pthread_t *threads;
@@ -23,6 +25,10 @@ struct hopool {
 static void *worker(void *arg) {
   hopool *p = arg;
   pthread_mutex_lock(&p->m);
+  /* Still holding the lock when it waits for work: hopool_new returns only
+   * once every worker is waiting. */
+  p->ready++;
+  pthread_cond_signal(&p->ready_cond);
   for (;;) {
     while (!p->head && !p->stop)
       pthread_cond_wait(&p->work, &p->m);
@@ -52,8 +58,13 @@ hopool *hopool_new(int workers) {
   pthread_cond_init(&p->work, NULL);
   p->nworkers = workers;
   p->threads = calloc((size_t)workers, sizeof *p->threads);
+  pthread_cond_init(&p->ready_cond, NULL);
   for (int i = 0; i < workers; i++)
     pthread_create(&p->threads[i], NULL, worker, p);
+  pthread_mutex_lock(&p->m);
+  while (p->ready < workers)
+    pthread_cond_wait(&p->ready_cond, &p->m);
+  pthread_mutex_unlock(&p->m);
   return p;
 }
 
