@@ -1,23 +1,25 @@
 /* Numbered jobs submitted to a pool (libhopool) from several threads, each
  * logged by its submitter ("submit N") and by the worker that runs it
  * ("job N"); "result N" once the submitter has it back.
- *   cpool SUBMITTERS JOBS_EACH WORKERS SEED [run|serial|submit]
+ *   cpool SUBMITTERS JOBS_EACH WORKERS SEED [run|serial|submit [PACE_US]]
  * run: each submitter waits for its job's result (a request served by a
  * pool); serial: the same, one request at a time (a plain mutex, which
  * the hand-off hooks do not see, is held from submission to result); submit:
- * fire and forget. A seeded amount of busy work before each
+ * fire and forget. PACE_US: a pause before each submission (requests that
+ * arrive spaced out instead of back to back). A seeded amount of busy work before each
  * submission and in each job varies the interleavings reproducibly. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hopool.h"
 
 static hopool *pool;
 static int jobs_each, wait_result, serial;
 static pthread_mutex_t token = PTHREAD_MUTEX_INITIALIZER;
-static unsigned seed;
+static unsigned seed, pace_us;
 
 static void spin(unsigned n) {
   for (volatile unsigned i = 0; i < n; i++) {
@@ -46,6 +48,8 @@ static void *submitter(void *p) {
     a->n = n;
     a->work = rand_r(&r) % 20000;
     spin(rand_r(&r) % 20000);
+    if (pace_us)
+      usleep(pace_us / 2 + rand_r(&r) % pace_us);
     if (serial)
       pthread_mutex_lock(&token);
     fprintf(stderr, "submit %d\n", n);
@@ -73,6 +77,7 @@ int main(int argc, char **argv) {
   seed = (unsigned)atoi(argv[4]);
   wait_result = argc < 6 || strcmp(argv[5], "submit") != 0;
   serial = argc >= 6 && strcmp(argv[5], "serial") == 0;
+  pace_us = argc >= 7 ? (unsigned)atoi(argv[6]) : 0;
   pool = hopool_new(nwork);
   pthread_t *t = calloc((size_t)nsub, sizeof *t);
   for (long i = 0; i < nsub; i++)

@@ -1,18 +1,21 @@
 """Numbered jobs submitted to a concurrent.futures.ThreadPoolExecutor (or,
 with "queue", to threading workers reading a queue.Queue) from several
 submitter threads, each waiting for its job's result:
-    pool.py executor|queue SUBMITTERS JOBS_EACH WORKERS SEED [serial]
+    pool.py executor|queue SUBMITTERS JOBS_EACH WORKERS SEED [serial|run [PACE_US]]
 Logged lines: "submit N", "job N", "result N" (see classify.py). serial:
-one request at a time (a lock held from submission to result)."""
+one request at a time (a lock held from submission to result). PACE_US: a
+pause before each submission (requests spaced out)."""
 import os
 import queue
 import random
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 kind, nsub, each, nwork, seed = sys.argv[1], *map(int, sys.argv[2:6])
 serial = len(sys.argv) > 6 and sys.argv[6] == "serial"
+pace = int(sys.argv[7]) if len(sys.argv) > 7 else 0
 token = threading.Lock()
 
 
@@ -76,6 +79,8 @@ def submitter(i):
         n = i * each + k
         work = rnd.randrange(2000)
         busy(rnd.randrange(2000))
+        if pace:
+            time.sleep((pace / 2 + rnd.randrange(pace)) / 1e6)
         if serial:
             token.acquire()
         log("submit %d" % n)
