@@ -17,3 +17,17 @@ ho_classify() {
 # Debian's interpreter, not whatever python3 comes first on PATH (a version
 # manager's shim would run it behind a shell and a fork).
 HO_PY=${HO_PY:-/usr/bin/python3}
+
+# Polls the reports of a task given by its hex ID until the jq filter holds.
+wait_reports_of() {
+  local id=$1 filter=$2 deadline=$((SECONDS + 30)) r
+  while [ "$SECONDS" -le "$deadline" ]; do
+    r=$(reports "$id" 2>/dev/null || true)
+    if [ -n "$r" ] && jq -e "$filter" <<<"$r" >/dev/null 2>&1; then
+      echo "$r"
+      return 0
+    fi
+    sleep 0.2
+  done
+  fail "task $id never satisfied $filter: $(xt_tasks_json)"
+}
