@@ -110,27 +110,25 @@ static void deposit(const void *obj, uint32_t kind) {
   const bg_context *ctx = xt_context();
   ho_entry *b = bucket(obj);
   uintptr_t key = (uintptr_t)obj;
-  /* Reuse, in order of preference: an empty or claimed entry, then the
-   * oldest; a deposit still to be claimed goes only when all four are, so
-   * another object's burst cannot push it out before older ones. Racing
-   * wakers that pick the same entry are settled by the CAS; the loser tries
-   * the others and gives up after one round. */
-  int order[HO_WAYS];
-  uint64_t age[HO_WAYS];
+  /* Reuse an empty or claimed entry, else the oldest: a deposit still to be
+   * claimed goes only when all four are, so another object's burst cannot
+   * push it out before older ones. Racing wakers that pick the same entry
+   * are settled by the CAS; the loser tries the others in turn and gives up
+   * after one round. */
+  int first = 0;
+  uint64_t oldest = UINT64_MAX;
   for (int i = 0; i < HO_WAYS; i++) {
     uint32_t s = __atomic_load_n(&b[i].seq, __ATOMIC_RELAXED);
-    order[i] = i;
-    age[i] = (s == 0 || (s & SEQ_CLAIMED)) ? 0 : __atomic_load_n(&b[i].stamp, __ATOMIC_RELAXED);
-  }
-  for (int i = 1; i < HO_WAYS; i++) /* insertion sort of four, by age */
-    for (int j = i; j > 0 && age[order[j]] < age[order[j - 1]]; j--) {
-      int t = order[j];
-      order[j] = order[j - 1];
-      order[j - 1] = t;
+    uint64_t age = (s == 0 || (s & SEQ_CLAIMED)) ? 0 : __atomic_load_n(&b[i].stamp, __ATOMIC_RELAXED);
+    if (age < oldest) {
+      oldest = age;
+      first = i;
+      if (age == 0)
+        break;
     }
-  int n = HO_WAYS;
-  for (int i = 0; i < n; i++) {
-    ho_entry *e = &b[order[i]];
+  }
+  for (int i = 0; i < HO_WAYS; i++) {
+    ho_entry *e = &b[(first + i) % HO_WAYS];
     uint32_t s = __atomic_load_n(&e->seq, __ATOMIC_RELAXED);
     if (s & SEQ_WRITING)
       continue;
