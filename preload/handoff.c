@@ -30,7 +30,14 @@
  * bucket busy is dropped: the wake-up then carries nothing.
  *
  * Only task and parents travel, not baggage items: an entry must stay a few
- * cache lines for the waker's path to stay cheap.
+ * cache lines for the waker's path to stay cheap. A fork that lands while
+ * another thread writes an entry leaves it marked as being written in the
+ * child; that entry is skipped there, the other three of its bucket serve.
+ *
+ * The hooks are the default-version symbols (pthread_cond_*@@GLIBC_2.3.2);
+ * the real ones are looked up by that version, as dlsym would hand out the
+ * old GLIBC_2.2.5 condition variables. A binary linked against those (built
+ * before glibc 2.3.2) would reach the new ones through these hooks.
  */
 #include <pthread.h>
 #include <semaphore.h>
