@@ -49,7 +49,7 @@ static void check_not_self(const char *name, void *p) {
 /* The default version of every symbol listed is the one programs built on
  * this system call (pthread_create@@GLIBC_2.34 and @GLIBC_2.2.5 are the same
  * code; posix_spawn@@GLIBC_2.15 is the current one), so plain dlsym is right
- * and there is no need for dlvsym. Races between threads resolving the same
+ * and there is no need for dlvsym, except for pthread_cond_* (xt__real_vsym). Races between threads resolving the same
  * symbol are harmless: both store the same pointer. */
 void *xt__real_sym(int i) {
   void *p = __atomic_load_n(&sym_table[i], __ATOMIC_ACQUIRE);
