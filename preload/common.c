@@ -65,14 +65,20 @@ void *xt__real_sym(int i) {
   return p;
 }
 
+/* The versioned lookup answers only when it lands in the same object as the
+ * plain one: another interposer between this library and libc (a sanitizer
+ * runtime, a second preload) exports one unversioned definition and must
+ * keep seeing the calls, and picks the version itself. */
 void *xt__real_vsym(int i, const char *version) {
   void *p = __atomic_load_n(&sym_table[i], __ATOMIC_ACQUIRE);
   if (p)
     return p;
   xt__depth++;
-  p = dlvsym(RTLD_NEXT, sym_names[i], version);
-  if (!p)
-    p = dlsym(RTLD_NEXT, sym_names[i]);
+  p = dlsym(RTLD_NEXT, sym_names[i]);
+  void *v = dlvsym(RTLD_NEXT, sym_names[i], version);
+  Dl_info pi, vi;
+  if (!p || (v && dladdr(p, &pi) && dladdr(v, &vi) && pi.dli_fbase == vi.dli_fbase))
+    p = v;
   if (p)
     check_not_self(sym_names[i], p);
   xt__depth--;

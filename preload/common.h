@@ -33,8 +33,9 @@ XT_REAL_SYMBOLS(XT_SYM_TYPEDEF)
  * the hook then fails with ENOSYS. */
 void *xt__real_sym(int i);
 #define REAL(name) ((name##_fn)xt__real_sym(XT_SYM_##name))
-/* The same for a symbol with several versions where the default is not what
- * dlsym(RTLD_NEXT) returns (glibc hands out the oldest pthread_cond_*). */
+/* The same for a symbol with several versions, pinned to one: dlsym is not
+ * guaranteed to return the default (older glibc releases handed out
+ * pthread_cond_*@GLIBC_2.2.5). */
 void *xt__real_vsym(int i, const char *version);
 #define REALV(name, version) ((name##_fn)xt__real_vsym(XT_SYM_##name, version))
 

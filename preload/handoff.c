@@ -35,8 +35,8 @@
  * child; that entry is skipped there, the other three of its bucket serve.
  *
  * The hooks are the default-version symbols (pthread_cond_*@@GLIBC_2.3.2);
- * the real ones are looked up by that version, as dlsym would hand out the
- * old GLIBC_2.2.5 condition variables. A binary linked against those (built
+ * the real ones are looked up by that version (xt__real_vsym), since dlsym
+ * is not bound to return it over the old GLIBC_2.2.5 condition variables. A binary linked against those (built
  * before glibc 2.3.2) would reach the new ones through these hooks.
  */
 #include <pthread.h>
