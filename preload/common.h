@@ -33,6 +33,11 @@ XT_REAL_SYMBOLS(XT_SYM_TYPEDEF)
  * the hook then fails with ENOSYS. */
 void *xt__real_sym(int i);
 #define REAL(name) ((name##_fn)xt__real_sym(XT_SYM_##name))
+/* The same for a symbol with several versions, pinned to one: dlsym is not
+ * guaranteed to return the default (older glibc releases handed out
+ * pthread_cond_*@GLIBC_2.2.5). */
+void *xt__real_vsym(int i, const char *version);
+#define REALV(name, version) ((name##_fn)xt__real_vsym(XT_SYM_##name, version))
 
 /* Guard -------------------------------------------------------------------- */
 
@@ -50,6 +55,7 @@ enum {
   XT_FAM_PROCESS = 1u << 4,
   XT_FAM_SOCKETS = 1u << 5,
   XT_FAM_GRPC = 1u << 6,
+  XT_FAM_HANDOFF = 1u << 7,
 };
 
 typedef struct xt__config {

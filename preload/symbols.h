@@ -8,6 +8,7 @@
 #define XT_PRELOAD_SYMBOLS_H
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,6 +28,19 @@
   X(int, pthread_detach, (pthread_t))                                                       \
   X(void, pthread_exit, (void *))                                                           \
   X(int, pthread_setname_np, (pthread_t, const char *))                                     \
+  /* hand-offs (handoff.c resolves the pthread_cond_* ones by version) */                     \
+  X(int, pthread_cond_signal, (pthread_cond_t *))                                           \
+  X(int, pthread_cond_broadcast, (pthread_cond_t *))                                        \
+  X(int, pthread_cond_wait, (pthread_cond_t *, pthread_mutex_t *))                          \
+  X(int, pthread_cond_timedwait, (pthread_cond_t *, pthread_mutex_t *,                      \
+                                  const struct timespec *))                                 \
+  X(int, pthread_cond_clockwait, (pthread_cond_t *, pthread_mutex_t *, clockid_t,           \
+                                  const struct timespec *))                                 \
+  X(int, sem_post, (sem_t *))                                                               \
+  X(int, sem_wait, (sem_t *))                                                               \
+  X(int, sem_timedwait, (sem_t *, const struct timespec *))                                 \
+  X(int, sem_clockwait, (sem_t *, clockid_t, const struct timespec *))                      \
+  X(int, sem_trywait, (sem_t *))                                                            \
   /* stdio and fd logging */                                                                \
   X(int, vfprintf, (FILE *, const char *, va_list))                                         \
   X(int, __vfprintf_chk, (FILE *, int, const char *, va_list))                              \
