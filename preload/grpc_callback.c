@@ -27,6 +27,7 @@ typedef struct wrapper {
 static void run_wrapped(grpc_completion_queue_functor *f, int ok) {
   wrapper *w = (wrapper *)f;
   xt__gscope outer;
+  xt__handoff_thread_is_grpcs();
   xt__grpc_scope_enter(&outer);
   if (!w->new_call && w->ctx.task)
     xt__grpc_scope_adopt(w->call, &w->ctx);

@@ -229,11 +229,28 @@ static void before_wait(const void *obj) {
   ctx->nparents = 0;
 }
 
+/* Set on a thread that runs gRPC's callback functors. */
+static XT_TLS bool grpcs_thread;
+
+void xt__handoff_thread_is_grpcs(void) {
+  if (grpcs_thread)
+    return;
+  grpcs_thread = true;
+  if (adopted_from) {
+    adopted_from = 0;
+    bg_context *ctx = xt_context();
+    ctx->task_id = 0;
+    ctx->nparents = 0;
+  }
+}
+
 static void take(const void *obj, const ho_snap *d) {
   if (!d->task || d->tid == xt_thread_id())
     return;
   bg_context *ctx = xt_context();
   if (ctx->task_id == 0) {
+    if (grpcs_thread)
+      return;
     xt_join(d->task, d->parents, d->nparents);
     if (d->nparents == 0) { /* xt_join ignores an empty set; the task still comes */
       ctx->task_id = d->task;
