@@ -35,6 +35,11 @@ if [ "${XT_SANITIZE:-}" = address ]; then
   export ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0
 fi
 
+# arith and the Ruby client report results ("Got value 30") on stdout, which
+# the tests keep apart from stderr: stdout is a log stream here by the
+# documented setting, as for a service that logs to stdout.
+export XTRACE_LOG_STREAMS=stderr,stdout,syslog
+
 traced() { env LD_PRELOAD="$G_PRELOAD" "$@"; }
 
 # start_server NAME PRELOAD(0|1) BINARY ARGS... : a server that prints
