@@ -49,15 +49,25 @@ static void check_not_self(const char *name, void *p) {
 
 /* The default version of every symbol listed is the one programs built on
  * this system call (pthread_create@@GLIBC_2.34 and @GLIBC_2.2.5 are the same
- * code; posix_spawn@@GLIBC_2.15 is the current one), so plain dlsym is right
- * and there is no need for dlvsym, except for pthread_cond_* (xt__real_vsym). Races between threads resolving the same
+ * code; posix_spawn@@GLIBC_2.15 is the current one), so plain dlsym is right,
+ * except for pthread_cond_*, looked up with a version (xt__real_vsym): the
+ * versioned answer is taken only when it lands in the same object as the
+ * plain one, since another interposer between this library and libc (a
+ * sanitizer runtime, a second preload) exports one unversioned definition
+ * and must keep seeing the calls. Races between threads resolving the same
  * symbol are harmless: both store the same pointer. */
-void *xt__real_sym(int i) {
+static void *resolve(int i, const char *version) {
   void *p = __atomic_load_n(&sym_table[i], __ATOMIC_ACQUIRE);
   if (p)
     return p;
   xt__depth++;
   p = dlsym(RTLD_NEXT, sym_names[i]);
+  if (version) {
+    void *v = dlvsym(RTLD_NEXT, sym_names[i], version);
+    Dl_info pi, vi;
+    if (!p || (v && dladdr(p, &pi) && dladdr(v, &vi) && pi.dli_fbase == vi.dli_fbase))
+      p = v;
+  }
   if (p)
     check_not_self(sym_names[i], p);
   xt__depth--;
@@ -66,27 +76,8 @@ void *xt__real_sym(int i) {
   return p;
 }
 
-/* The versioned lookup answers only when it lands in the same object as the
- * plain one: another interposer between this library and libc (a sanitizer
- * runtime, a second preload) exports one unversioned definition and must
- * keep seeing the calls, and picks the version itself. */
-void *xt__real_vsym(int i, const char *version) {
-  void *p = __atomic_load_n(&sym_table[i], __ATOMIC_ACQUIRE);
-  if (p)
-    return p;
-  xt__depth++;
-  p = dlsym(RTLD_NEXT, sym_names[i]);
-  void *v = dlvsym(RTLD_NEXT, sym_names[i], version);
-  Dl_info pi, vi;
-  if (!p || (v && dladdr(p, &pi) && dladdr(v, &vi) && pi.dli_fbase == vi.dli_fbase))
-    p = v;
-  if (p)
-    check_not_self(sym_names[i], p);
-  xt__depth--;
-  if (p)
-    __atomic_store_n(&sym_table[i], p, __ATOMIC_RELEASE);
-  return p;
-}
+void *xt__real_sym(int i) { return resolve(i, NULL); }
+void *xt__real_vsym(int i, const char *version) { return resolve(i, version); }
 
 void xt__debug(const char *fmt, ...) {
   if (!xt__cfg.debug)

@@ -75,17 +75,12 @@ void xt__init_once(void);
 /* Decides whether a hook of family fam records anything; on true the caller
  * must pair it with xt__leave(). False when the thread is already inside the
  * library, is the client's own, or the family (or everything) is off. */
-static inline bool xt__enter(unsigned fam) {
-  if (xt__depth)
+/* The guard without the initialisation: for hooks that libc and the
+ * dynamic linker reach before the constructor, where starting the library
+ * (and its reporter) is not theirs to do. */
+static inline bool xt__enter_running(unsigned fam) {
+  if (xt__depth || __atomic_load_n(&xt__state, __ATOMIC_ACQUIRE) != 2)
     return false;
-  int st = __atomic_load_n(&xt__state, __ATOMIC_ACQUIRE);
-  if (st != 2) {
-    if (st != 0)
-      return false;
-    xt__init_once();
-    if (__atomic_load_n(&xt__state, __ATOMIC_ACQUIRE) != 2)
-      return false;
-  }
   if (!(xt__cfg.families & fam))
     return false;
   xt__depth++;
@@ -94,6 +89,11 @@ static inline bool xt__enter(unsigned fam) {
     return false;
   }
   return true;
+}
+static inline bool xt__enter(unsigned fam) {
+  if (!xt__depth && __atomic_load_n(&xt__state, __ATOMIC_ACQUIRE) == 0)
+    xt__init_once();
+  return xt__enter_running(fam);
 }
 static inline void xt__leave(void) { xt__depth--; }
 

@@ -93,21 +93,9 @@ static ho_entry *bucket(const void *obj) {
   return table[(k >> 32) % HO_BUCKETS];
 }
 
-/* Like xt__enter but never initialises the library: these hooks are reached
- * from libc and the dynamic linker's internals before the constructor, and a
- * wait must not start the reporter. */
-static bool ho_enter(void) {
-  if (xt__depth || __atomic_load_n(&xt__state, __ATOMIC_ACQUIRE) != 2)
-    return false;
-  if (!(xt__cfg.families & XT_FAM_HANDOFF))
-    return false;
-  xt__depth++;
-  if (xt_thread_is_internal()) {
-    xt__depth--;
-    return false;
-  }
-  return true;
-}
+/* These hooks are reached from libc's and the dynamic linker's internals
+ * before the constructor, and a wait must not start the reporter. */
+static bool ho_enter(void) { return xt__enter_running(XT_FAM_HANDOFF); }
 
 /* The waker's side: called before the real signal/post, so the deposit is
  * visible by the time the woken thread runs. A thread without a task

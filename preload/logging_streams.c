@@ -69,16 +69,20 @@ XT_HOOK int dup3(int old, int fd, int flags) {
   return r;
 }
 
+/* A stream reopened onto stdout may now go elsewhere than stderr. */
+static FILE *reopened(FILE *r) {
+  if (r && r == stdout)
+    reconsider();
+  return r;
+}
+
 XT_HOOK FILE *freopen(const char *path, const char *mode, FILE *fp) {
   freopen_fn real = REAL(freopen);
   if (!real) {
     errno = ENOSYS;
     return NULL;
   }
-  FILE *r = real(path, mode, fp);
-  if (r && r == stdout)
-    reconsider();
-  return r;
+  return reopened(real(path, mode, fp));
 }
 
 XT_HOOK FILE *freopen64(const char *path, const char *mode, FILE *fp) {
@@ -87,8 +91,5 @@ XT_HOOK FILE *freopen64(const char *path, const char *mode, FILE *fp) {
     errno = ENOSYS;
     return NULL;
   }
-  FILE *r = real(path, mode, fp);
-  if (r && r == stdout)
-    reconsider();
-  return r;
+  return reopened(real(path, mode, fp));
 }
