@@ -116,6 +116,8 @@ void xt__thread_drain(void);
 
 /* Process exit: the exit event and the final flush, once per process. */
 void xt__process_exit(int status, bool shutdown);
+/* The same for _exit/_Exit: async-signal-safe, see common.c. */
+void xt__process_exit_now(int status);
 
 /* Debug output to fd 2 through the real write, from a stack buffer: usable
  * anywhere, including signal handlers. Silent unless XTRACE_DEBUG is set. */
@@ -128,6 +130,7 @@ typedef struct xt__childenv {
   size_t heap_bytes;
   char *stackvec[256];
   char baggage[sizeof "XTRACE_BAGGAGE=" + BG_ENV_BUFSZ];
+  char link[sizeof XT_LINK_ENV "=" + 20]; /* a collector known unreachable */
   char preload[8192];
 } xt__childenv;
 /* Fills ce from envp (NULL means environ) plus the calling thread's context

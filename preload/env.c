@@ -48,8 +48,8 @@ void xt__childenv_build(xt__childenv *ce, char *const envp[]) {
     n++;
   char **vec = ce->stackvec;
   size_t cap = sizeof ce->stackvec / sizeof ce->stackvec[0];
-  if (n + 3 > cap) {
-    cap = n + 3;
+  if (n + 4 > cap) {
+    cap = n + 4;
     void *m = mmap(NULL, cap * sizeof *vec, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
                    -1, 0);
     if (m == MAP_FAILED)
@@ -61,7 +61,7 @@ void xt__childenv_build(xt__childenv *ce, char *const envp[]) {
   const char *old_preload = NULL;
   char *old_entry = NULL;
   for (size_t i = 0; i < n; i++) {
-    if (has_prefix(envp[i], "XTRACE_BAGGAGE="))
+    if (has_prefix(envp[i], "XTRACE_BAGGAGE=") || has_prefix(envp[i], XT_LINK_ENV "="))
       continue;
     if (has_prefix(envp[i], "LD_PRELOAD=")) {
       old_entry = envp[i];
@@ -77,6 +77,8 @@ void xt__childenv_build(xt__childenv *ce, char *const envp[]) {
     if (bg_env_encode(ctx, ce->baggage + pre, sizeof ce->baggage - pre) >= 0)
       vec[k++] = ce->baggage;
   }
+  if (xt_link_env(ce->link, sizeof ce->link))
+    vec[k++] = ce->link;
   if (old_preload && (!xt__cfg.self_path[0] || lists_self(old_preload))) {
     vec[k++] = old_entry;
   } else if (xt__cfg.self_path[0]) {
