@@ -76,6 +76,8 @@ static void test_absent_collector_drops_counts_then_delivers(void **state) {
   (void)state;
   uint64_t task = xt_task_start();
   emit("unsent", 20000); /* far more than 64 KiB holds */
+  /* Drops leave the parents alone: they name the last recorded event. */
+  uint64_t last_recorded = xt_context()->parents[0];
   xt_stats st;
   xt_get_stats(&st);
   assert_true(st.dropped > 0);
@@ -92,6 +94,11 @@ static void test_absent_collector_drops_counts_then_delivers(void **state) {
   const test_report *d = find_dropped_report(l);
   assert_non_null(d);
   assert_int_equal((uint64_t)d->task_id, task);
+  /* It hangs off the dropping thread's last recorded event, on that
+   * thread, instead of floating as a root on thread 0. */
+  assert_int_equal(d->nparents, 1);
+  assert_int_equal((uint64_t)d->parents[0], last_recorded);
+  assert_int_equal(d->tid, xt_thread_id());
   char want[32];
   snprintf(want, sizeof want, "%llu", (unsigned long long)st.dropped);
   assert_string_equal(d->value0, want);

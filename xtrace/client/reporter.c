@@ -395,6 +395,10 @@ void xt__reporter_start(void) {
   pthread_attr_init(&attr);
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
   pthread_attr_setstacksize(&attr, 256u << 10);
+  /* Started, so the collector is probed again: a failure inherited or
+   * learned before is no longer known to hold. */
+  int down = XT__LINK_DOWN;
+  atomic_compare_exchange_strong(&xt__g.link, &down, XT__LINK_UNKNOWN);
   int saved_errno = errno;
   open_early();
   errno = saved_errno;
