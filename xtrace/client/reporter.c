@@ -299,10 +299,11 @@ static bool send_buf(void) {
 static bool last_drop(uint64_t *task, uint64_t *parent, int32_t *tid) {
   uint32_t seq = atomic_load_explicit(&xt__g.drop_seq, memory_order_acquire);
   if (seq & 1) return false;
-  *task = atomic_load_explicit(&xt__g.drop_task, memory_order_relaxed);
-  *parent = atomic_load_explicit(&xt__g.drop_parent, memory_order_relaxed);
-  *tid = atomic_load_explicit(&xt__g.drop_tid, memory_order_relaxed);
-  atomic_thread_fence(memory_order_acquire);
+  /* Acquire loads, so the second look at seq cannot move before them (a
+   * fence would do, but TSan does not model fences). */
+  *task = atomic_load_explicit(&xt__g.drop_task, memory_order_acquire);
+  *parent = atomic_load_explicit(&xt__g.drop_parent, memory_order_acquire);
+  *tid = atomic_load_explicit(&xt__g.drop_tid, memory_order_acquire);
   return atomic_load_explicit(&xt__g.drop_seq, memory_order_relaxed) == seq;
 }
 
