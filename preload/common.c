@@ -296,6 +296,55 @@ void xt__process_exit(int status, bool shutdown) {
   xt__depth--;
 }
 
+/* Writes "exit N" into buf (at least 16 bytes) and N alone into val (at
+ * least 12) without stdio; returns the label's length. */
+static size_t exit_label(char *buf, char *val, int status) {
+  char digits[12];
+  size_t n = 0;
+  unsigned u = status < 0 ? 0u - (unsigned)status : (unsigned)status;
+  do {
+    digits[n++] = (char)('0' + u % 10);
+    u /= 10;
+  } while (u);
+  size_t len = 0;
+  if (status < 0)
+    val[len++] = '-';
+  while (n)
+    val[len++] = digits[--n];
+  val[len] = '\0';
+  memcpy(buf, "exit ", 5);
+  memcpy(buf + 5, val, len + 1);
+  return len + 5;
+}
+
+/* _exit and _Exit, from anywhere: a signal handler that interrupted malloc,
+ * a fork child whose other threads vanished holding locks. So only what is
+ * async-signal-safe: the exit event goes into the lock-free buffer, and a
+ * running reporter that has reached the collector gets a bounded moment to
+ * send it. Partial log lines stay unwritten (assembling them may lock a
+ * stream), no reporter is started, and nothing waits for a collector not
+ * reached. A signal that interrupted the library itself records nothing:
+ * the thread's state is mid-update. */
+void xt__process_exit_now(int status) {
+  if (xt__depth || __atomic_load_n(&xt__state, __ATOMIC_ACQUIRE) != 2 || !xt__own_process())
+    return;
+  xt__depth++;
+  int saved = errno;
+  if (!__atomic_exchange_n(&exit_recorded, 1, __ATOMIC_ACQ_REL)) {
+    char label[20], val[12];
+    size_t n = exit_label(label, val, status);
+    const char *tags[] = {"exit"};
+    xt_kv kv[] = {{"exit_status", val}};
+    xt_event_info ev = {.agent = "process", .label = label, .label_len = n, .tags = tags,
+                        .ntags = 1, .kv = kv, .nkv = 1, .source = "process exit"};
+    xt_exit_flush(&ev, 0);
+  } else {
+    xt_exit_flush(NULL, 0);
+  }
+  errno = saved;
+  xt__depth--;
+}
+
 /* The handler is registered by the constructor, before __libc_start_main
  * registers the dynamic linker's _dl_fini, so exit() runs it last of all:
  * after the program's atexit handlers, its static destructors and every

@@ -122,6 +122,8 @@ void xt__thread_drain(void);
 
 /* Process exit: the exit event and the final flush, once per process. */
 void xt__process_exit(int status, bool shutdown);
+/* The same for _exit/_Exit: async-signal-safe, see common.c. */
+void xt__process_exit_now(int status);
 
 /* Debug output to fd 2 through the real write, from a stack buffer: usable
  * anywhere, including signal handlers. Silent unless XTRACE_DEBUG is set. */
@@ -164,12 +166,12 @@ uint64_t xt__exit_key_kids(void);
 void xt__kids_fork_child(void);
 void xt__kid_add(pid_t pid, uint64_t task);
 void xt__kid_forget(pid_t pid);
+void xt__kid_join(pid_t pid, bool exited, bool reaped);
 
 /* Hand-offs (handoff.c): a thread that runs gRPC's callback functors is
  * gRPC's. The shim gives each functor its call's context, so a context the
  * thread adopted from whoever woke it is put down, and it adopts none again
  * (it would outlive the functor and tie gRPC's own work to that request). */
 void xt__handoff_thread_is_grpcs(void);
-void xt__kid_join(pid_t pid, bool exited, bool reaped);
 
 #endif

@@ -1,8 +1,9 @@
 /*
  * The environment a traced child starts with: the caller's environment (or
- * the envp it passed), minus any stale XTRACE_BAGGAGE and XTRACE_EXIT_KEY,
- * plus the calling thread's context as XTRACE_BAGGAGE, the key the child's
- * exit event is named by, and this library in LD_PRELOAD. A NULL or empty
+ * the envp it passed), minus any stale XTRACE_BAGGAGE, XTRACE_EXIT_KEY and
+ * XTRACE_COLLECTOR_DOWN, plus the calling thread's context as XTRACE_BAGGAGE,
+ * the key the child's exit event is named by, a collector this process knows
+ * unreachable, and this library in LD_PRELOAD. A NULL or empty
  * environment is passed as it is: the program chose to give the child
  * nothing, and that includes tracing.
  *
@@ -81,6 +82,8 @@ void *xt__scratch(size_t bytes) {
 #define EXIT_KEY_VAR "XTRACE_EXIT_KEY="
 #define PRELOAD_VAR "LD_PRELOAD="
 #define EXIT_KEY_BYTES (sizeof EXIT_KEY_VAR + 16)
+#define LINK_VAR XT_LINK_ENV "="
+#define LINK_BYTES (sizeof LINK_VAR + 20)
 
 static bool has_prefix(const char *s, const char *p, size_t n) { return strncmp(s, p, n) == 0; }
 #define HAS_PREFIX(s, lit) has_prefix(s, lit, sizeof lit - 1)
@@ -128,7 +131,8 @@ size_t xt__childenv_bytes(char *const envp[]) {
   size_t n;
   const char *old = find_preload(envp, &n);
   size_t preload = sizeof PRELOAD_VAR + (old ? strlen(old) : 0) + 1 + strlen(xt__cfg.self_path);
-  return (n + 4) * sizeof(char *) + sizeof BAGGAGE_VAR + BG_ENV_BUFSZ + EXIT_KEY_BYTES + preload;
+  return (n + 5) * sizeof(char *) + sizeof BAGGAGE_VAR + BG_ENV_BUFSZ + EXIT_KEY_BYTES +
+         LINK_BYTES + preload;
 }
 
 char **xt__childenv_build(void *mem, char *const envp[], uint64_t exit_key) {
@@ -138,13 +142,14 @@ char **xt__childenv_build(void *mem, char *const envp[], uint64_t exit_key) {
   const char *old_entry = find_preload(envp, &n);
   const char *old_preload = old_entry ? old_entry + sizeof PRELOAD_VAR - 1 : NULL;
   char **vec = mem;
-  char *baggage = (char *)(vec + n + 4);
+  char *baggage = (char *)(vec + n + 5);
   char *key = baggage + sizeof BAGGAGE_VAR + BG_ENV_BUFSZ;
-  char *preload = key + EXIT_KEY_BYTES;
+  char *link = key + EXIT_KEY_BYTES;
+  char *preload = link + LINK_BYTES;
   size_t k = 0;
   for (size_t i = 0; i < n; i++) {
     if (HAS_PREFIX(envp[i], BAGGAGE_VAR) || HAS_PREFIX(envp[i], EXIT_KEY_VAR) ||
-        HAS_PREFIX(envp[i], PRELOAD_VAR))
+        HAS_PREFIX(envp[i], LINK_VAR) || HAS_PREFIX(envp[i], PRELOAD_VAR))
       continue;
     vec[k++] = envp[i];
   }
@@ -163,6 +168,9 @@ char **xt__childenv_build(void *mem, char *const envp[], uint64_t exit_key) {
       vec[k++] = key;
     }
   }
+  /* The children need not each wait for a collector we found unreachable. */
+  if (xt_link_env(link, LINK_BYTES))
+    vec[k++] = link;
   if (old_entry && (!xt__cfg.self_path[0] || lists_self(old_preload))) {
     vec[k++] = (char *)old_entry;
   } else if (xt__cfg.self_path[0]) {

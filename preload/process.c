@@ -538,9 +538,10 @@ XT_HOOK int pclose(FILE *fp) {
 }
 
 /* _exit skips exit handlers and destructors; a forked child usually leaves
- * this way, so its exit event and buffered events are written here. */
+ * this way, often from a signal handler, so its exit event is recorded here
+ * with async-signal-safe means only. */
 __attribute__((noreturn)) static void hook_exit(int status) {
-  xt__process_exit(status, true);
+  xt__process_exit_now(status);
   _exit_fn real = REAL(_exit);
   if (real)
     real(status);

@@ -108,6 +108,8 @@ static void test_absent_collector_drops_counts_then_delivers(void **state) {
   uint64_t task = xt_task_start();
   enum { SENT = 20000 }; /* far more than 64 KiB holds */
   emit("unsent", SENT);
+  /* Drops leave the parents alone: they name the last recorded event. */
+  uint64_t last_recorded = xt_context()->parents[0];
   xt_stats st;
   xt_get_stats(&st);
   assert_int_equal(xt_flush(100), -ENOTCONN); /* returns at once, no waiting */
@@ -123,6 +125,11 @@ static void test_absent_collector_drops_counts_then_delivers(void **state) {
   const test_report *d = find_dropped_report(l);
   assert_non_null(d);
   assert_int_equal((uint64_t)d->task_id, task);
+  /* It hangs off the dropping thread's last recorded event, on that
+   * thread, instead of floating as a root on thread 0. */
+  assert_int_equal(d->nparents, 1);
+  assert_int_equal((uint64_t)d->parents[0], last_recorded);
+  assert_int_equal(d->tid, xt_thread_id());
   /* Every event is either delivered or counted as dropped, both as the
    * collector sees them: the buffered ones went out before "after" did, on
    * the same connection. */

@@ -53,17 +53,41 @@ typedef struct xt__client {
   _Atomic int state;          /* XT__OFF, XT__ON, XT__SHUT */
   _Atomic int reporter;       /* XT__REPORTER_* */
   _Atomic uint64_t dropped;
-  _Atomic uint64_t last_drop_task;
+  /* Where the last drop happened, for the marker that reports drops: a
+   * writer claims seq (odd) before writing and releases it (even) after, so
+   * the reporter reads the three from one drop, never torn between two. */
+  _Atomic uint32_t drop_seq;
+  _Atomic uint64_t drop_task;
+  _Atomic uint64_t drop_parent;
+  _Atomic int32_t drop_tid;
   _Atomic uint64_t drained;   /* records taken from the ring */
   _Atomic uint64_t sent;      /* reports written to the socket */
   _Atomic uint64_t connects;
   _Atomic uint64_t parse_failures;
   _Atomic uint64_t sent_pos;  /* ring position whose records are all sent */
-  _Atomic bool link_down;     /* the last connect attempt failed */
+  _Atomic int link;           /* XT__LINK_* */
+  _Atomic int64_t down_since_ms; /* CLOCK_MONOTONIC ms of the last failed connect */
 } xt__client;
 
 enum { XT__OFF = 0, XT__ON = 1, XT__SHUT = 2 };
 enum { XT__REPORTER_NONE = 0, XT__REPORTER_STARTING = 1, XT__REPORTER_RUNNING = 2 };
+
+/* What this process knows of the collector. UNKNOWN: no connection made yet
+ * (or the last one was lost) and no attempt has failed since. UP: connected.
+ * DOWN: the last attempt failed (refused or timed out), here or, passed on
+ * through XTRACE_COLLECTOR_DOWN, in an ancestor. Nothing ever waits for the
+ * collector unless it is UP or a connection has just been made (see
+ * xt__reporter_wait_sent). */
+enum { XT__LINK_UNKNOWN = 0, XT__LINK_UP = 1, XT__LINK_DOWN = 2 };
+
+/* How long a failed connect is believed, in this process and in children
+ * that inherit it: within it a process does not start its reporter (so it
+ * opens no connection of its own); after it, the next event probes again
+ * in the background. The process that learned it keeps probing with its
+ * back-off and refreshes the time on each failure. */
+#define XT__DOWN_TRUST_MS 3000
+
+bool xt__link_known_down(int64_t now_ns);
 
 extern xt__client xt__g;
 
@@ -87,10 +111,19 @@ typedef struct xt__rec {
   char thread_name[16];
 } xt__rec;
 
+/* xt_event; start_reporter false leaves the reporter as it is (for _exit
+ * and signal handlers, where starting a thread is not allowed). */
+uint64_t xt__event(const xt_event_info *ev, bool start_reporter);
+
 void xt__reporter_start(void);
 void xt__reporter_wake(void);
 void xt__reporter_fork_child(void);
+/* Waits at most timeout_ms for records up to ring position pos to be sent,
+ * and only while the collector is reached. Async-signal-safe. */
 int xt__reporter_wait_sent(uint64_t pos, unsigned timeout_ms);
+/* Waits for everything emitted so far as above, saying in the debug output
+ * (why: "exit", "flush") whether it waited. Not for signal handlers. */
+int xt__reporter_flush(const char *why, unsigned timeout_ms);
 void xt__reporter_stop(unsigned timeout_ms);
 
 /* Turns one ring record into a framed report appended to out; returns the
@@ -99,7 +132,8 @@ struct xt__proc;
 size_t xt__report_encode(const xt__rec *rec, uint32_t len, int64_t wall_offset_ns,
                          uint8_t *out, size_t cap);
 void xt__report_proc_init(void);
-size_t xt__report_encode_dropped(uint64_t task_id, uint64_t count, uint8_t *out, size_t cap);
+size_t xt__report_encode_dropped(uint64_t task_id, uint64_t parent_id, int32_t tid, uint64_t count,
+                                 uint8_t *out, size_t cap);
 
 void xt__config_load(xt__config *cfg, const xt_config *over);
 void xt__debugf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

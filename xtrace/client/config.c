@@ -83,8 +83,52 @@ static void fork_child(void) {
   atomic_store(&xt__g.connects, 0);
   atomic_store(&xt__g.parse_failures, 0);
   atomic_store(&xt__g.sent_pos, 0);
+  atomic_store(&xt__g.drop_seq, 0); /* a parent's thread may have been writing it */
   xt__self.tid = 0;
   bg_id_reseed_all();
+}
+
+/* An ancestor's failed connect (see xt_link_env): believed for
+ * XT__DOWN_TRUST_MS from when it happened. A value from the future is
+ * nonsense, not a reason to stay silent. */
+static void inherit_link_state(void) {
+  const char *v = getenv(XT_LINK_ENV);
+  if (!v || !*v) return;
+  char *end;
+  errno = 0;
+  long long since = strtoll(v, &end, 10);
+  int64_t now_ms = xt__now_mono_ns() / 1000000;
+  if (errno || *end || since <= 0 || since > now_ms) return;
+  atomic_store(&xt__g.down_since_ms, (int64_t)since);
+  atomic_store(&xt__g.link, XT__LINK_DOWN);
+  if (xt__link_known_down(now_ms * 1000000))
+    xt__debugf("collector %s known unreachable since %lld ms, not trying it for %lld ms", xt__g.cfg.server,
+               (long long)(now_ms - since), (long long)(since + XT__DOWN_TRUST_MS - now_ms));
+}
+
+/* Decimal digits of v into buf, without stdio: a vfork child and a signal
+ * handler may call this. Returns the length, or 0 if cap is too small. */
+static size_t put_decimal(char *buf, size_t cap, uint64_t v) {
+  char tmp[24];
+  size_t n = 0;
+  do {
+    tmp[n++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  if (n > cap) return 0;
+  for (size_t i = 0; i < n; i++) buf[i] = tmp[n - 1 - i];
+  return n;
+}
+
+size_t xt_link_env(char *buf, size_t cap) {
+  if (atomic_load(&xt__g.state) != XT__ON || atomic_load(&xt__g.link) != XT__LINK_DOWN) return 0;
+  static const char name[] = XT_LINK_ENV "=";
+  if (cap < sizeof name) return 0;
+  memcpy(buf, name, sizeof name - 1);
+  size_t n = put_decimal(buf + sizeof name - 1, cap - sizeof name, (uint64_t)atomic_load(&xt__g.down_since_ms));
+  if (n == 0) return 0;
+  buf[sizeof name - 1 + n] = '\0';
+  return sizeof name - 1 + n;
 }
 
 int xt_init(const xt_config *cfg) {
@@ -100,13 +144,37 @@ int xt_init(const xt_config *cfg) {
   err = pthread_atfork(NULL, NULL, fork_child);
   if (err) return -err;
   xt__thread_key_init();
+  inherit_link_state();
   atomic_store_explicit(&xt__g.state, XT__ON, memory_order_release);
   return 0;
 }
 
 int xt_flush(unsigned timeout_ms) {
   if (atomic_load(&xt__g.state) != XT__ON) return 0;
-  return xt__reporter_wait_sent(xt__ring_head(&xt__g.ring), timeout_ms);
+  return xt__reporter_flush("flush", timeout_ms);
+}
+
+/* Records still in the ring of a process whose reporter never started. */
+static uint64_t count_unsent(void) {
+  uint64_t n = 0, pos = xt__ring_tail(&xt__g.ring), next;
+  uint32_t len;
+  while (xt__ring_peek(&xt__g.ring, pos, &len, &next)) {
+    n++;
+    pos = next;
+  }
+  return n;
+}
+
+void xt_exit_flush(const xt_event_info *ev, unsigned timeout_ms) {
+  if (atomic_load(&xt__g.state) != XT__ON) return;
+  if (ev) xt__event(ev, false);
+  int expected = XT__ON;
+  if (!atomic_compare_exchange_strong(&xt__g.state, &expected, XT__SHUT)) return;
+  if (atomic_load(&xt__g.reporter) == XT__REPORTER_NONE) {
+    atomic_fetch_add(&xt__g.dropped, count_unsent());
+    return;
+  }
+  xt__reporter_wait_sent(xt__ring_head(&xt__g.ring), timeout_ms ? timeout_ms : xt__g.cfg.flush_ms);
 }
 
 void xt_shutdown(void) {

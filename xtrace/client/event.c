@@ -77,20 +77,34 @@ static size_t measure(const xt_event_info *ev, size_t nkv, size_t ntags, field_l
   return bytes;
 }
 
-static void count_drop(uint64_t task_id) {
+/* A dropped event does not advance the thread's parents, so they name the
+ * thread's last recorded event: the drop marker hangs off it. */
+static void count_drop(const bg_context *ctx) {
   atomic_fetch_add_explicit(&xt__g.dropped, 1, memory_order_relaxed);
-  atomic_store_explicit(&xt__g.last_drop_task, task_id, memory_order_relaxed);
+  uint32_t seq = atomic_load_explicit(&xt__g.drop_seq, memory_order_relaxed);
+  /* Another thread writing its drop at the same time is as good a witness. */
+  if ((seq & 1) || !atomic_compare_exchange_strong_explicit(&xt__g.drop_seq, &seq, seq + 1,
+                                                            memory_order_acquire, memory_order_relaxed))
+    return;
+  atomic_store_explicit(&xt__g.drop_task, ctx->task_id, memory_order_relaxed);
+  atomic_store_explicit(&xt__g.drop_parent, ctx->nparents ? ctx->parents[ctx->nparents - 1] : 0,
+                        memory_order_relaxed);
+  atomic_store_explicit(&xt__g.drop_tid, xt_thread_id(), memory_order_relaxed);
+  atomic_store_explicit(&xt__g.drop_seq, seq + 2, memory_order_release);
 }
 
-uint64_t xt_event(const xt_event_info *ev) {
+uint64_t xt_event(const xt_event_info *ev) { return xt__event(ev, true); }
+
+uint64_t xt__event(const xt_event_info *ev, bool start_reporter) {
   /* A thread without a context block has no task either. */
   bg_context *ctx = xt__self.ctx;
   if (!ctx || !ctx->task_id) return 0;
   if (atomic_load_explicit(&xt__g.state, memory_order_acquire) != XT__ON) {
-    if (atomic_load_explicit(&xt__g.state, memory_order_relaxed) == XT__SHUT) count_drop(ctx->task_id);
+    if (atomic_load_explicit(&xt__g.state, memory_order_relaxed) == XT__SHUT) count_drop(ctx);
     return 0;
   }
-  if (atomic_load_explicit(&xt__g.reporter, memory_order_relaxed) == XT__REPORTER_NONE)
+  if (start_reporter && atomic_load_explicit(&xt__g.reporter, memory_order_relaxed) == XT__REPORTER_NONE &&
+      !xt__link_known_down(xt__now_mono_ns()))
     xt__reporter_start();
 
   size_t label_len = ev->label ? ev->label_len : 0;
@@ -108,7 +122,7 @@ uint64_t xt_event(const xt_event_info *ev) {
 
   xt__rec *rec = xt__ring_reserve(&xt__g.ring, size);
   if (!rec) {
-    count_drop(ctx->task_id);
+    count_drop(ctx);
     return 0;
   }
   uint64_t id = ev->event_id ? ev->event_id : bg_id_fresh();

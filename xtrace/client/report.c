@@ -227,15 +227,29 @@ size_t xt__report_encode(const xt__rec *rec, uint32_t len, int64_t wall_offset_n
   return frame(&r, rd.bound, out, cap);
 }
 
-size_t xt__report_encode_dropped(uint64_t task_id, uint64_t count, uint8_t *out, size_t cap) {
+/* The marker for events lost to a full buffer: in the task and on the
+ * thread of the last drop, a child of that thread's last recorded event, so
+ * it shows where the gap is instead of floating as a root of its own. */
+size_t xt__report_encode_dropped(uint64_t task_id, uint64_t parent_id, int32_t tid, uint64_t count,
+                                 uint8_t *out, size_t cap) {
   char label[64], value[24];
   snprintf(label, sizeof label, "xtrace dropped %" PRIu64 " events", count);
   snprintf(value, sizeof value, "%" PRIu64, count);
   char *key = "dropped", *val = value, *tag = "dropped";
+  int64_t parent = (int64_t)parent_id;
   Pubsub__XTraceReportv4 r = PUBSUB__XTRACE_REPORTV4__INIT;
   r.has_task_id = r.has_event_id = r.has_timestamp = r.has_hrt = 1;
   r.task_id = (int64_t)task_id;
   r.event_id = (int64_t)bg_id_fresh();
+  if (parent_id) {
+    r.n_parent_event_id = 1;
+    r.parent_event_id = &parent;
+  }
+  if (tid) {
+    r.has_thread_id = 1;
+    r.thread_id = tid;
+    r.threadname = (char *)thread_name(tid, "");
+  }
   r.hrt = xt__now_mono_ns();
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);

@@ -4,6 +4,7 @@
  * events; once it is full, producers drop and count. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <netdb.h>
 #include <poll.h>
 #include <pthread.h>
@@ -14,6 +15,7 @@
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,11 +46,15 @@ typedef struct sock_ref {
 } sock_ref;
 
 static struct {
-  pthread_mutex_t lock; /* only for the sleep/wake condition */
-  pthread_cond_t wake;
+  /* Bumped to wake the reporter, which sleeps on it with FUTEX_WAIT: a futex
+   * wake is one system call, so _exit can make it from a signal handler,
+   * where a mutex and a condition variable must not be touched. */
+  _Atomic uint32_t wake_word;
   _Atomic bool stop;
   _Atomic bool stopped;
-  _Atomic bool urgent;
+  /* A connection under way, for an exiting thread to ask the kernel whether
+   * it is made without waiting (see reached()). -1 when none. */
+  _Atomic int pending_fd;
   sock_ref link;  /* the connection */
   sock_ref early; /* opened on the first event's thread, still connecting */
   unsigned backoff_ms;
@@ -58,7 +64,7 @@ static struct {
   uint64_t buf_ring_pos; /* ring position covered by what is in buf */
   uint64_t cursor;       /* next ring position to encode */
   uint64_t dropped_reported;
-} rep = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, .link.fd = -1, .early.fd = -1};
+} rep = {.pending_fd = -1, .link.fd = -1, .early.fd = -1};
 
 static int64_t clock_ns(clockid_t id) {
   struct timespec ts;
@@ -92,7 +98,13 @@ static void sock_close(sock_ref *r) {
   r->fd = -1;
 }
 
-static void disconnect(void) { sock_close(&rep.link); }
+/* A lost connection makes the collector unknown again: exit waits for it
+ * only once a new connection is made. */
+static void disconnect(void) {
+  sock_close(&rep.link);
+  int up = XT__LINK_UP;
+  atomic_compare_exchange_strong(&xt__g.link, &up, XT__LINK_UNKNOWN);
+}
 
 /* "host:port" or "[v6addr]:port". */
 static int split_addr(const char *addr, char *host, size_t hcap, char *port, size_t pcap) {
@@ -167,11 +179,6 @@ static int connect_finish(int fd) {
   return fd;
 }
 
-static int connect_one(const struct addrinfo *ai) {
-  int fd = connect_start(ai);
-  return fd < 0 ? fd : connect_finish(fd);
-}
-
 /* The collector's addresses; flags add to AI_NUMERICSERV. */
 static int resolve(int flags, struct addrinfo **res) {
   char host[256], port[16];
@@ -202,7 +209,7 @@ static void open_early(void) {
   if (resolve(AI_NUMERICHOST, &res) != 0) return;
   int fd = connect_start(res);
   freeaddrinfo(res);
-  if (fd >= 0) sock_hold(&rep.early, fd);
+  if (fd >= 0 && sock_hold(&rep.early, fd)) atomic_store(&rep.pending_fd, fd);
 }
 
 static void try_connect(void) {
@@ -211,18 +218,29 @@ static void try_connect(void) {
   int fd = take_early();
   struct addrinfo *res = NULL;
   if (fd == -ENOTCONN && (fd = resolve(0, &res)) == 0) fd = -EHOSTUNREACH;
-  for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) fd = connect_one(ai);
+  for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
+    fd = connect_start(ai);
+    if (fd < 0) continue;
+    atomic_store(&rep.pending_fd, fd);
+    fd = connect_finish(fd);
+  }
   if (res) freeaddrinfo(res);
+  /* The link's state changes before the pending descriptor is withdrawn, so
+   * an exiting thread that finds no descriptor finds the outcome. */
   if (fd >= 0 && sock_hold(&rep.link, fd)) {
     rep.backoff_ms = BACKOFF_MIN_MS;
-    atomic_store(&xt__g.link_down, false);
+    atomic_store(&xt__g.link, XT__LINK_UP);
+    atomic_store(&rep.pending_fd, -1);
     atomic_fetch_add(&xt__g.connects, 1);
     xt__debugf("connected to %s", xt__g.cfg.server);
     return;
   }
   if (fd >= 0) fd = -EBADF; /* sock_hold closed it */
-  if (!atomic_load(&xt__g.link_down)) xt__debugf("collector %s unreachable: %s", xt__g.cfg.server, strerror(-fd));
-  atomic_store(&xt__g.link_down, true);
+  if (atomic_load(&xt__g.link) != XT__LINK_DOWN)
+    xt__debugf("collector %s unreachable: %s", xt__g.cfg.server, strerror(-fd));
+  atomic_store(&xt__g.down_since_ms, clock_ns(CLOCK_MONOTONIC) / 1000000);
+  atomic_store(&xt__g.link, XT__LINK_DOWN);
+  atomic_store(&rep.pending_fd, -1);
   rep.next_connect_ns = now + (int64_t)rep.backoff_ms * 1000000;
   rep.backoff_ms = rep.backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : rep.backoff_ms * 2;
 }
@@ -276,13 +294,28 @@ static bool send_buf(void) {
   return true;
 }
 
+/* Where the last drop happened, read consistently (see xt__client.drop_seq);
+ * false while a producer is writing it: the next round reports it. */
+static bool last_drop(uint64_t *task, uint64_t *parent, int32_t *tid) {
+  uint32_t seq = atomic_load_explicit(&xt__g.drop_seq, memory_order_acquire);
+  if (seq & 1) return false;
+  /* Acquire loads, so the second look at seq cannot move before them (a
+   * fence would do, but TSan does not model fences). */
+  *task = atomic_load_explicit(&xt__g.drop_task, memory_order_acquire);
+  *parent = atomic_load_explicit(&xt__g.drop_parent, memory_order_acquire);
+  *tid = atomic_load_explicit(&xt__g.drop_tid, memory_order_acquire);
+  return atomic_load_explicit(&xt__g.drop_seq, memory_order_relaxed) == seq;
+}
+
 /* Encodes ring records into buf until it is full or the ring is empty, and
  * gives their space back to producers. Returns how many were taken. */
 static size_t fill_buf(int64_t wall_offset_ns) {
   size_t taken = 0;
   uint64_t dropped = atomic_load_explicit(&xt__g.dropped, memory_order_relaxed);
-  if (dropped > rep.dropped_reported) {
-    size_t n = xt__report_encode_dropped(atomic_load(&xt__g.last_drop_task), dropped - rep.dropped_reported,
+  uint64_t task, parent;
+  int32_t tid;
+  if (dropped > rep.dropped_reported && last_drop(&task, &parent, &tid)) {
+    size_t n = xt__report_encode_dropped(task, parent, tid, dropped - rep.dropped_reported,
                                          rep.buf + rep.buf_len, XT__SENDBUF_BYTES - rep.buf_len);
     if (n) {
       rep.buf_len += n;
@@ -320,16 +353,12 @@ static size_t pump(void) {
   return taken;
 }
 
-static void sleep_ms(unsigned ms) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  ts.tv_nsec += (long)ms * 1000000;
-  ts.tv_sec += ts.tv_nsec / 1000000000;
-  ts.tv_nsec %= 1000000000;
-  pthread_mutex_lock(&rep.lock);
-  if (!atomic_load(&rep.urgent) && !atomic_load(&rep.stop)) pthread_cond_timedwait(&rep.wake, &rep.lock, &ts);
-  atomic_store(&rep.urgent, false);
-  pthread_mutex_unlock(&rep.lock);
+/* Sleeps up to ms unless woken since the round began (seen is wake_word as
+ * it was then, so a wake-up during the round is not lost). */
+static void sleep_ms(uint32_t seen, unsigned ms) {
+  if (atomic_load(&rep.stop)) return;
+  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+  syscall(SYS_futex, &rep.wake_word, FUTEX_WAIT_PRIVATE, seen, &ts, NULL, 0);
 }
 
 static void *reporter_main(void *arg) {
@@ -346,12 +375,13 @@ static void *reporter_main(void *arg) {
   atomic_store(&xt__g.reporter, XT__REPORTER_RUNNING);
   unsigned idle_ms = TRICKLE_MS;
   while (rep.buf && !atomic_load(&rep.stop)) {
+    uint32_t seen = atomic_load(&rep.wake_word);
     size_t taken = pump();
     if (taken >= BACKLOG_RECORDS) continue;
     /* Producers never wake us (that would be a syscall on their path), so
      * poll, backing off while idle. */
     if (taken) idle_ms = TRICKLE_MS;
-    sleep_ms(rep.link.fd < 0 ? BACKOFF_MIN_MS : idle_ms);
+    sleep_ms(seen, rep.link.fd < 0 ? BACKOFF_MIN_MS : idle_ms);
     if (!taken && idle_ms < IDLE_MAX_MS) idle_ms *= 2;
   }
   disconnect();
@@ -366,6 +396,10 @@ void xt__reporter_start(void) {
   pthread_attr_init(&attr);
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
   pthread_attr_setstacksize(&attr, 256u << 10);
+  /* Started, so the collector is probed again: a failure inherited or
+   * learned before is no longer known to hold. */
+  int down = XT__LINK_DOWN;
+  atomic_compare_exchange_strong(&xt__g.link, &down, XT__LINK_UNKNOWN);
   int saved_errno = errno;
   open_early();
   errno = saved_errno;
@@ -390,41 +424,82 @@ void xt__reporter_start(void) {
 }
 
 void xt__reporter_wake(void) {
-  pthread_mutex_lock(&rep.lock);
-  atomic_store(&rep.urgent, true);
-  pthread_cond_signal(&rep.wake);
-  pthread_mutex_unlock(&rep.lock);
+  atomic_fetch_add(&rep.wake_word, 1);
+  syscall(SYS_futex, &rep.wake_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 }
 
-int xt__reporter_wait_sent(uint64_t pos, unsigned timeout_ms) {
+bool xt__link_known_down(int64_t now_ns) {
+  if (atomic_load_explicit(&xt__g.link, memory_order_relaxed) != XT__LINK_DOWN) return false;
+  int64_t since = atomic_load_explicit(&xt__g.down_since_ms, memory_order_relaxed);
+  return now_ns / 1000000 - since < XT__DOWN_TRUST_MS;
+}
+
+/* Whether the collector is reached: connected, or a connection under way
+ * that the kernel has completed, asked without waiting. A collector that
+ * drops SYNs (its accept queue full) leaves the connection pending until
+ * the connect timeout; one that refuses fails it at once: neither is
+ * waited for. */
+static bool reached(void) {
+  int link = atomic_load(&xt__g.link);
+  if (link != XT__LINK_UNKNOWN) return link == XT__LINK_UP;
+  int fd = atomic_load(&rep.pending_fd);
+  if (fd < 0) return atomic_load(&xt__g.link) == XT__LINK_UP;
+  /* The reporter may close fd meanwhile (its connect failed, so the link
+   * is DOWN and the wait below stops), or the number may name another file
+   * by now: at worst this waits, bounded, for a link the loop then sees
+   * DOWN. */
+  struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+  return poll(&pfd, 1, 0) == 1 && pfd.revents == POLLOUT;
+}
+
+/* Only system calls that are async-signal-safe (clock_gettime, poll with a
+ * zero timeout, futex, nanosleep) and atomics: _exit calls this from
+ * wherever the program called it, signal handlers included. */
+static int wait_sent(uint64_t pos, unsigned timeout_ms, bool *waited) {
   int64_t deadline = clock_ns(CLOCK_MONOTONIC) + (int64_t)timeout_ms * 1000000;
+  *waited = false;
   for (;;) {
     if (atomic_load_explicit(&xt__g.sent_pos, memory_order_acquire) >= pos) return 0;
-    int r = atomic_load(&xt__g.reporter);
-    if (r == XT__REPORTER_NONE) return 0; /* nothing was ever emitted */
-    /* With the collector unreachable, waiting would only delay the program. */
-    if (r == XT__REPORTER_RUNNING && atomic_load(&xt__g.link_down)) return -ENOTCONN;
+    /* No reporter (the collector is known down, or nothing started one):
+     * nothing will send. A collector not reached is not waited for: it may
+     * never answer, and every process would pay the whole deadline. */
+    if (atomic_load(&xt__g.reporter) == XT__REPORTER_NONE || !reached()) return -ENOTCONN;
     if (clock_ns(CLOCK_MONOTONIC) >= deadline) return -ETIMEDOUT;
+    *waited = true;
     xt__reporter_wake();
     struct timespec ts = {0, 500000};
     nanosleep(&ts, NULL);
   }
 }
 
+int xt__reporter_wait_sent(uint64_t pos, unsigned timeout_ms) {
+  bool waited;
+  return wait_sent(pos, timeout_ms, &waited);
+}
+
+int xt__reporter_flush(const char *why, unsigned timeout_ms) {
+  bool waited;
+  int64_t t0 = clock_ns(CLOCK_MONOTONIC);
+  int err = wait_sent(xt__ring_head(&xt__g.ring), timeout_ms, &waited);
+  if (waited)
+    xt__debugf("%s: waited %lld ms for the collector (%s)", why,
+               (long long)((clock_ns(CLOCK_MONOTONIC) - t0) / 1000000), err ? strerror(-err) : "all sent");
+  else if (err)
+    xt__debugf("%s: collector not reached, not waiting", why);
+  return err;
+}
+
 void xt__reporter_stop(unsigned timeout_ms) {
+  xt__reporter_flush("exit", timeout_ms);
   if (atomic_load(&xt__g.reporter) == XT__REPORTER_NONE) return;
-  int err = xt__reporter_wait_sent(xt__ring_head(&xt__g.ring), timeout_ms);
-  if (err) xt__debugf("exit: events left unsent (%s)", strerror(-err));
   atomic_store(&rep.stop, true);
   xt__reporter_wake();
 }
 
 void xt__reporter_fork_child(void) {
-  /* The parent's reporter does not exist here; its lock may have been held
-   * at the fork, so the primitives are made anew. The socket copy is closed:
+  /* The parent's reporter does not exist here. The socket copy is closed:
    * the parent keeps its own. Unsent frames belong to the parent. */
-  pthread_mutex_init(&rep.lock, NULL);
-  pthread_cond_init(&rep.wake, NULL);
+  atomic_store(&rep.pending_fd, -1);
   sock_close(&rep.link);
   sock_close(&rep.early);
   rep.buf_len = 0;
@@ -434,7 +509,9 @@ void xt__reporter_fork_child(void) {
   rep.next_connect_ns = 0;
   atomic_store(&rep.stop, false);
   atomic_store(&rep.stopped, false);
-  atomic_store(&rep.urgent, false);
-  atomic_store(&xt__g.link_down, false);
+  /* A collector the parent could not reach is not tried again here before
+   * its time (see XT__DOWN_TRUST_MS); one it reached, the child must reach
+   * itself. */
+  if (atomic_load(&xt__g.link) == XT__LINK_UP) atomic_store(&xt__g.link, XT__LINK_UNKNOWN);
   atomic_store(&xt__g.reporter, XT__REPORTER_NONE);
 }

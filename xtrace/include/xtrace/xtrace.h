@@ -44,12 +44,25 @@ typedef struct xt_config {
 int xt_init(const xt_config *cfg);
 
 /* Waits up to timeout_ms for everything emitted so far to be sent. Returns 0,
- * or -ETIMEDOUT if events remain. */
+ * -ETIMEDOUT if events remain, or -ENOTCONN at once if the collector is not
+ * reached: one that refuses, or drops the connection attempt, or is known
+ * unreachable, is never waited for. */
 int xt_flush(unsigned timeout_ms);
 
 /* Flushes with the configured deadline and stops the reporter. Safe to call
  * more than once; events emitted afterwards are dropped and counted. */
 void xt_shutdown(void);
+
+/* A collector this process failed to reach is passed on to its children in
+ * the environment, so that they do not each try it again (and wait for the
+ * connect timeout) before its time; xt_init reads it. The value is the
+ * CLOCK_MONOTONIC millisecond of the failure. */
+#define XT_LINK_ENV "XTRACE_COLLECTOR_DOWN"
+/* Writes "XTRACE_COLLECTOR_DOWN=<ms>" and a NUL into buf when this process
+ * knows the collector unreachable; returns its length, or 0 if there is
+ * nothing to pass on or cap is too small. Uses no stdio and no allocation:
+ * safe in a vfork child. */
+size_t xt_link_env(char *buf, size_t cap);
 
 /* The calling thread's context. Never NULL; valid for the thread's lifetime.
  * It is allocated on the thread's first call (a thread's static TLS stays
@@ -97,6 +110,14 @@ uint64_t xt_event(const xt_event_info *ev);
 
 /* The common case: one labelled event. */
 uint64_t xt_log(const char *agent, const char *label, size_t label_len, const void *caller);
+
+/* For _exit, and so for signal handlers: records ev (if not NULL) without
+ * starting the reporter, then, if the reporter runs and has reached the
+ * collector, waits at most timeout_ms (0: the configured flush deadline)
+ * for it to send what is buffered. Takes no lock, allocates nothing, starts
+ * no thread: what cannot be sent so is dropped and counted. Later events
+ * are dropped, as after xt_shutdown. */
+void xt_exit_flush(const xt_event_info *ev, unsigned timeout_ms);
 
 /* Merges events into the calling thread's parents (a join). If the set would
  * pass the join threshold, a join event with the whole union as parents is
