@@ -336,7 +336,8 @@ void xt__process_exit_now(int status) {
     const char *tags[] = {"exit"};
     xt_kv kv[] = {{"exit_status", val}};
     xt_event_info ev = {.agent = "process", .label = label, .label_len = n, .tags = tags,
-                        .ntags = 1, .kv = kv, .nkv = 1, .source = "process exit"};
+                        .ntags = 1, .kv = kv, .nkv = 1, .source = "process exit",
+                        .event_id = xt__exit_event_id()};
     xt_exit_flush(&ev, 0);
   } else {
     xt_exit_flush(NULL, 0);
