@@ -81,7 +81,9 @@ void xt__init_once(void);
 static inline bool xt__enter_running(unsigned fam) {
   if (xt__depth || __atomic_load_n(&xt__state, __ATOMIC_ACQUIRE) != 2)
     return false;
-  if (!(xt__cfg.families & fam))
+  /* Relaxed: stdout's family is switched on and off while threads run
+   * (logging_streams.c); a hook that sees the old value is just early. */
+  if (!(__atomic_load_n(&xt__cfg.families, __ATOMIC_RELAXED) & fam))
     return false;
   xt__depth++;
   if (xt_thread_is_internal()) {

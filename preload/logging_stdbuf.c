@@ -97,7 +97,8 @@ void xt__fio_skipped(int s) {
  * a stream whose lock is busy is left alone. */
 void xt__stdio_collect(void) {
   for (int s = 0; s < XT_OUT_N; s++) {
-    if (!(xt__cfg.families & (s == XT_OUT_STDERR ? XT_FAM_STDERR : XT_FAM_STDOUT)))
+    if (!(__atomic_load_n(&xt__cfg.families, __ATOMIC_RELAXED) &
+          (s == XT_OUT_STDERR ? XT_FAM_STDERR : XT_FAM_STDOUT)))
       continue;
     FILE *fp = s == XT_OUT_STDERR ? stderr : stdout;
     if (!fp || !fully_buffered(fp) || ftrylockfile(fp) != 0)

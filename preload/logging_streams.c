@@ -26,14 +26,15 @@ bool xt__stdout_shares_stderr(void) {
 }
 
 bool xt__streams_setup(bool auto_stdout) {
-  stdout_auto = auto_stdout;
+  __atomic_store_n(&stdout_auto, auto_stdout, __ATOMIC_RELAXED);
   return auto_stdout && xt__stdout_shares_stderr();
 }
 
 /* Bytes stdout's buffer took while it was not a log are not news when it
  * becomes one (xt__fio_skipped). */
 static void reconsider(void) {
-  if (!stdout_auto || __atomic_load_n(&xt__state, __ATOMIC_ACQUIRE) != 2)
+  if (!__atomic_load_n(&stdout_auto, __ATOMIC_RELAXED) ||
+      __atomic_load_n(&xt__state, __ATOMIC_ACQUIRE) != 2)
     return;
   int saved = errno;
   if (xt__stdout_shares_stderr()) {

@@ -19,6 +19,10 @@ check "$r" 'ev("thread after vfork").ParentEventID == [ev("after vfork 0").Event
     | $c.ParentEventID == [$f.EventID] and $f.ParentEventID == [ev("thread after vfork").EventID])
   and ev("after vfork 0").ParentEventID[0] == ev("before vfork").EventID' \
   "the parent must go on recording after the vfork, with current parents"
-check "$r" 'exit_of(ev("vfork child ran").ProcessID).EventID as $x
+# The TSan runtime turns vfork into fork (its interceptor), so the child's
+# entry in the parent's table of traced children lands in the child's own
+# copy: no join there, and none is asserted.
+[ "${XT_SANITIZE:-}" = thread ] ||
+  check "$r" 'exit_of(ev("vfork child ran").ProcessID).EventID as $x
   | ev("after vfork 0").ParentEventID == [ev("before vfork").EventID, $x]' \
   "the parent's waitpid must join the vfork child's exit"
