@@ -435,10 +435,14 @@ bool xt__link_known_down(int64_t now_ns) {
 }
 
 /* Whether the collector is reached: connected, or a connection under way
- * that the kernel has completed, asked without waiting. A collector that
- * drops SYNs (its accept queue full) leaves the connection pending until
- * the connect timeout; one that refuses fails it at once: neither is
- * waited for. */
+ * that the kernel completes within REACH_WAIT_MS. Even on loopback the
+ * handshake is finished asynchronously, by softirq work that a loaded
+ * machine defers for milliseconds: asking without waiting would give up on
+ * a live collector and lose a short process's events. A collector that
+ * drops SYNs (its accept queue full) leaves the connection pending past
+ * that, and one that refuses fails it at once: neither is waited for
+ * longer, and the children learn it (XTRACE_COLLECTOR_DOWN). */
+#define REACH_WAIT_MS 100
 static bool reached(void) {
   int link = atomic_load(&xt__g.link);
   if (link != XT__LINK_UNKNOWN) return link == XT__LINK_UP;
@@ -449,11 +453,11 @@ static bool reached(void) {
    * by now: at worst this waits, bounded, for a link the loop then sees
    * DOWN. */
   struct pollfd pfd = {.fd = fd, .events = POLLOUT};
-  return poll(&pfd, 1, 0) == 1 && pfd.revents == POLLOUT;
+  return poll(&pfd, 1, REACH_WAIT_MS) == 1 && pfd.revents == POLLOUT;
 }
 
-/* Only system calls that are async-signal-safe (clock_gettime, poll with a
- * zero timeout, futex, nanosleep) and atomics: _exit calls this from
+/* Only system calls that are async-signal-safe (clock_gettime, poll, futex,
+ * nanosleep) and atomics: _exit calls this from
  * wherever the program called it, signal handlers included. */
 static int wait_sent(uint64_t pos, unsigned timeout_ms, bool *waited) {
   int64_t deadline = clock_ns(CLOCK_MONOTONIC) + (int64_t)timeout_ms * 1000000;
