@@ -32,6 +32,12 @@ grep -q '^event: task$' "$events" || fail "no task event on /api/events"
   '[{"id":"0000000000000002","title":"other task","reports":1,"processes":1,"hosts":1,"first":1700000000005000,"last":1700000000005000,"tags":["batch"]}]' ] ||
   fail "event data is not the task summary"
 
+# The publisher has exited; the server notices its connection's end on its
+# own time.
+for _ in $(seq 1 200); do
+  [ "$(xt_stats_json | jq '.connections')" = 0 ] && break
+  sleep 0.05
+done
 same_json "stats" "$(xt_stats_json | jq -c '{received, stored, connections, rejected}')" \
   '{"received":7,"stored":7,"connections":0,"rejected":{"frame_too_large":0,"bad_protobuf":0,"no_task_id":0,"wrong_topic":0,"too_many_connections":0,"memory_limit":0,"stalled":0,"network_not_allowed":0}}'
 
