@@ -67,7 +67,21 @@ typedef struct xt__client {
   _Atomic uint64_t sent_pos;  /* ring position whose records are all sent */
   _Atomic int link;           /* XT__LINK_* */
   _Atomic int64_t down_since_ms; /* CLOCK_MONOTONIC ms of the last failed connect */
+  _Atomic int sock_req;       /* XT__SOCK_*: the reporter's socket, opened by an application thread */
 } xt__client;
+
+/* A socket the reporter thread created could land, for a moment, on a
+ * number the application has just closed to put something else there (a
+ * shell's `>&2` closes 1 and then dups 2 onto it), and the application's
+ * dup2 would fail or its output would go to the collector. So the
+ * application's own threads open the reporter's sockets to a numeric
+ * address, inside an event or an exit, where they are not between such a
+ * close and dup: the reporter asks (WANTED), one thread opens (OPENING) and
+ * hands the socket over (READY). */
+enum { XT__SOCK_NONE, XT__SOCK_WANTED, XT__SOCK_OPENING, XT__SOCK_READY };
+/* Opens the socket the reporter asked for, if it asked; from application
+ * threads only. Async-signal-safe. */
+void xt__reporter_open_wanted(void);
 
 enum { XT__OFF = 0, XT__ON = 1, XT__SHUT = 2 };
 enum { XT__REPORTER_NONE = 0, XT__REPORTER_STARTING = 1, XT__REPORTER_RUNNING = 2 };

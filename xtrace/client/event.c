@@ -106,6 +106,8 @@ uint64_t xt__event(const xt_event_info *ev, bool start_reporter) {
   if (start_reporter && atomic_load_explicit(&xt__g.reporter, memory_order_relaxed) == XT__REPORTER_NONE &&
       !xt__link_known_down(xt__now_mono_ns()))
     xt__reporter_start();
+  if (atomic_load_explicit(&xt__g.sock_req, memory_order_relaxed) == XT__SOCK_WANTED)
+    xt__reporter_open_wanted();
 
   size_t label_len = ev->label ? ev->label_len : 0;
   size_t label_kept = label_len;

@@ -64,7 +64,12 @@ static struct {
   uint64_t buf_ring_pos; /* ring position covered by what is in buf */
   uint64_t cursor;       /* next ring position to encode */
   uint64_t dropped_reported;
+  int64_t wanted_since_ns; /* when the reporter asked for a socket */
 } rep = {.pending_fd = -1, .link.fd = -1, .early.fd = -1};
+
+/* How long the reporter waits for an application thread to open its socket
+ * before it opens it itself (see XT__SOCK_* in client.h). */
+#define SELF_OPEN_AFTER_NS (5 * 1000000000LL)
 
 static int64_t clock_ns(clockid_t id) {
   struct timespec ts;
@@ -143,17 +148,22 @@ static int move_high(int fd) {
   return high;
 }
 
-/* A non-blocking socket with its connection under way (or made). */
-static int connect_start(const struct addrinfo *ai) {
-  int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
+/* A non-blocking socket with its connection under way (or made). Only
+ * async-signal-safe calls: an exiting thread may open it. */
+static int connect_addr(int family, const struct sockaddr *addr, socklen_t len) {
+  int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return -errno;
   fd = move_high(fd);
-  if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) {
+  if (connect(fd, addr, len) != 0 && errno != EINPROGRESS) {
     int err = -errno;
     close(fd);
     return err;
   }
   return fd;
+}
+
+static int connect_start(const struct addrinfo *ai) {
+  return connect_addr(ai->ai_family, ai->ai_addr, ai->ai_addrlen);
 }
 
 /* Waits for connect_start's connection; returns fd, blocking with a send
@@ -189,33 +199,76 @@ static int resolve(int flags, struct addrinfo **res) {
   return getaddrinfo(host, port, &hints, res) == 0 ? 0 : -ENOENT;
 }
 
-/* The socket the first event's thread opened, connected, if the application
- * has not closed it (or put something else on its number) meanwhile:
- * -ENOTCONN when there is none to take. */
+/* The collector's numeric address, resolved once by the first event's
+ * thread; its length is 0 for a name, which only the reporter resolves. */
+static struct sockaddr_storage numeric_addr;
+static socklen_t numeric_len;
+
+/* The socket an application thread opened, connected, if the application
+ * has not closed it (or put something else on its number) meanwhile. With
+ * none, the reporter asks for one (-EAGAIN: try again once it is READY), or
+ * -ENOTCONN for a name it must resolve and connect to itself. */
 static int take_early(void) {
+  int st = atomic_load_explicit(&xt__g.sock_req, memory_order_acquire);
+  if (st != XT__SOCK_READY) {
+    if (!numeric_len) return -ENOTCONN;
+    int64_t now = clock_ns(CLOCK_MONOTONIC);
+    if (st == XT__SOCK_NONE) {
+      rep.wanted_since_ns = now;
+      atomic_store(&xt__g.sock_req, XT__SOCK_WANTED);
+      return -EAGAIN;
+    }
+    /* A program that stays quiet would keep its buffered events from the
+     * collector: after a while the reporter opens the socket itself, taking
+     * the small risk above rather than holding them back. */
+    if (st != XT__SOCK_WANTED || now - rep.wanted_since_ns < SELF_OPEN_AFTER_NS) return -EAGAIN;
+    xt__reporter_open_wanted();
+  }
   sock_ref early = rep.early;
   rep.early.fd = -1;
-  if (!sock_is_ours(&early)) return -ENOTCONN; /* none, or not ours to close */
+  atomic_store(&xt__g.sock_req, XT__SOCK_NONE);
+  if (!sock_is_ours(&early)) return -ENOTCONN; /* not ours to close */
   return connect_finish(early.fd);
 }
 
+/* Opens the reporter's socket on an application thread (see client.h). */
+static void open_early_socket(void) {
+  int fd = connect_addr(numeric_addr.ss_family, (struct sockaddr *)&numeric_addr, numeric_len);
+  if (fd >= 0 && sock_hold(&rep.early, fd)) atomic_store(&rep.pending_fd, fd);
+}
+
 /* Runs on the thread of the process's first event, before the reporter
- * exists: there, opening the socket cannot race the application's own
- * descriptor juggling (the shell's `>&2` above, or a daemon's), as it
- * would on the reporter thread while the program starts. Only a numeric
- * address: a name lookup may block, and blocking is the reporter's job. */
+ * exists. Only a numeric address: a name lookup may block, and blocking is
+ * the reporter's job. */
 static void open_early(void) {
   struct addrinfo *res;
   if (resolve(AI_NUMERICHOST, &res) != 0) return;
-  int fd = connect_start(res);
+  if (res->ai_addrlen <= sizeof numeric_addr) {
+    memcpy(&numeric_addr, res->ai_addr, res->ai_addrlen);
+    numeric_len = res->ai_addrlen;
+  }
   freeaddrinfo(res);
-  if (fd >= 0 && sock_hold(&rep.early, fd)) atomic_store(&rep.pending_fd, fd);
+  if (!numeric_len) return;
+  open_early_socket();
+  atomic_store_explicit(&xt__g.sock_req, XT__SOCK_READY, memory_order_release);
+}
+
+void xt__reporter_open_wanted(void) {
+  int want = XT__SOCK_WANTED;
+  if (!atomic_compare_exchange_strong(&xt__g.sock_req, &want, XT__SOCK_OPENING)) return;
+  int saved = errno;
+  open_early_socket();
+  errno = saved;
+  atomic_store_explicit(&xt__g.sock_req, XT__SOCK_READY, memory_order_release);
+  xt__reporter_wake();
 }
 
 static void try_connect(void) {
   int64_t now = clock_ns(CLOCK_MONOTONIC);
   if (now < rep.next_connect_ns) return;
   int fd = take_early();
+  /* Asked an application thread for the socket: its next event opens it. */
+  if (fd == -EAGAIN) return;
   struct addrinfo *res = NULL;
   if (fd == -ENOTCONN && (fd = resolve(0, &res)) == 0) fd = -EHOSTUNREACH;
   for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
@@ -446,6 +499,8 @@ bool xt__link_known_down(int64_t now_ns) {
 static bool reached(void) {
   int link = atomic_load(&xt__g.link);
   if (link != XT__LINK_UNKNOWN) return link == XT__LINK_UP;
+  /* The reporter is waiting for a socket only this thread can open now. */
+  xt__reporter_open_wanted();
   int fd = atomic_load(&rep.pending_fd);
   if (fd < 0) return atomic_load(&xt__g.link) == XT__LINK_UP;
   /* The reporter may close fd meanwhile (its connect failed, so the link
@@ -462,6 +517,8 @@ static bool reached(void) {
 static int wait_sent(uint64_t pos, unsigned timeout_ms, bool *waited) {
   int64_t deadline = clock_ns(CLOCK_MONOTONIC) + (int64_t)timeout_ms * 1000000;
   *waited = false;
+  /* The reporter may be waiting for a socket only this thread can open. */
+  xt__reporter_open_wanted();
   for (;;) {
     if (atomic_load_explicit(&xt__g.sent_pos, memory_order_acquire) >= pos) return 0;
     /* No reporter (the collector is known down, or nothing started one):
@@ -506,6 +563,7 @@ void xt__reporter_fork_child(void) {
   atomic_store(&rep.pending_fd, -1);
   sock_close(&rep.link);
   sock_close(&rep.early);
+  atomic_store(&xt__g.sock_req, XT__SOCK_NONE);
   rep.buf_len = 0;
   rep.cursor = 0;
   rep.buf_ring_pos = 0;
