@@ -1,5 +1,6 @@
 /*
- * Event and task IDs: xoshiro256** per thread, seeded from arc4random.
+ * Event and task IDs: xoshiro256** per thread, seeded from getrandom (or
+ * arc4random where the kernel's pool cannot answer at once).
  *
  * The generator state is initial-exec TLS so that reaching it from the preload
  * is a plain %fs-relative load: no __tls_get_addr, no lock, no allocation, and
@@ -7,6 +8,8 @@
  */
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <sys/random.h>
+#include <sys/types.h>
 
 #include "baggage/baggage.h"
 
@@ -37,9 +40,13 @@ static uint64_t xoshiro_next(uint64_t s[4]) {
   return out;
 }
 
+/* getrandom first: it is a system call, safe where a thread's first ID is
+ * drawn inside a signal handler (a fork child's _exit from its SIGTERM
+ * handler), while arc4random takes a lock the interrupted code may hold. */
 static void seed(struct rng *r, uint64_t epoch) {
   do {
-    arc4random_buf(r->s, sizeof r->s);
+    if (getrandom(r->s, sizeof r->s, GRND_NONBLOCK) != (ssize_t)sizeof r->s)
+      arc4random_buf(r->s, sizeof r->s);
   } while ((r->s[0] | r->s[1] | r->s[2] | r->s[3]) == 0); /* the one fixed point */
   r->epoch = epoch;
 }
