@@ -22,19 +22,12 @@
 #include <unistd.h>
 
 #include "events.h"
+#include "fuzz_common.h"
 #include "http.h"
 #include "log.h"
 #include "net.h"
 #include "queue.h"
 #include "store.h"
-
-#define FUZZ_CHECK(cond)                                                               \
-  do {                                                                                 \
-    if (!(cond)) {                                                                     \
-      fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);     \
-      abort();                                                                         \
-    }                                                                                  \
-  } while (0)
 
 #define MAX_TARGET 8192
 #define MAX_TASKS 64
