@@ -69,7 +69,8 @@ static void start_once(void) {
   socklen_t blen = sizeof bound;
   FUZZ_CHECK(getsockname(fd, (struct sockaddr *)&bound, &blen) == 0);
   FUZZ_CHECK(xt__hosts_new(&hosts, "127.0.0.1", (struct sockaddr *)&bound, "fuzz") == 0);
-  FUZZ_CHECK(xt__http_start(&http, fd, dir, events, hosts) == 0);
+  xt__location loc = {dir, NULL};
+  FUZZ_CHECK(xt__http_start(&http, fd, &loc, events, hosts) == 0);
   const char *colon = strrchr(addr, ':');
   server.sin_family = AF_INET;
   server.sin_port = htons((uint16_t)atoi(colon + 1));

@@ -87,7 +87,7 @@ void xt__events_publish(xt__events *e, const char *event, const char *json, size
   pthread_mutex_unlock(&e->mu);
 }
 
-void xt__events_commit(void *arg, sqlite3 *db, const int64_t *tasks, size_t n) {
+void xt__events_commit(void *arg, xt__reader *r, const int64_t *tasks, size_t n) {
   xt__events *e = arg;
   pthread_mutex_lock(&e->mu);
   size_t clients = e->clients;
@@ -101,7 +101,7 @@ void xt__events_commit(void *arg, sqlite3 *db, const int64_t *tasks, size_t n) {
   xt__buf_init(&b);
   for (size_t i = 0; i < n; i++) {
     b.len = 0;
-    if (xt__query_task(db, tasks[i], &b) == 0 && !b.oom) xt__events_publish(e, "task", b.data, b.len);
+    if (xt__reader_task(r, tasks[i], &b) == 0 && !b.oom) xt__events_publish(e, "task", b.data, b.len);
   }
   xt__buf_free(&b);
 }

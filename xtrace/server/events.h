@@ -6,10 +6,11 @@
 #ifndef XT_SERVER_EVENTS_H
 #define XT_SERVER_EVENTS_H
 
-#include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+#include "reader.h"
 
 #define XT_EVENTS_RING 512
 #define XT_EVENTS_KEEPALIVE_MS 15000
@@ -22,7 +23,7 @@ void xt__events_free(xt__events *e);
 /* Wakes every client so their streams end (before the HTTP daemon stops). */
 void xt__events_shutdown(xt__events *e);
 /* An xt__commit_fn: publishes the summaries of the changed tasks. */
-void xt__events_commit(void *arg, sqlite3 *db, const int64_t *tasks, size_t n);
+void xt__events_commit(void *arg, xt__reader *r, const int64_t *tasks, size_t n);
 /* Publishes one SSE message with the given event name and JSON data. */
 void xt__events_publish(xt__events *e, const char *event, const char *json, size_t len);
 

@@ -203,9 +203,9 @@ static void fill_durations(task_reps *t) {
       }
 }
 
-long xt__export_task(sqlite3 *db, int64_t task, xt__format fmt, xt__buf *out) {
+long xt__export_task(xt__reader *db, int64_t task, xt__format fmt, xt__buf *out) {
   task_reps t = {0};
-  long n = xt__query_reports(db, task, keep, &t);
+  long n = xt__reader_reports(db, task, keep, &t);
   if (n < 0) {
     free_reps(&t);
     return n;
@@ -235,7 +235,7 @@ long xt__export_task(sqlite3 *db, int64_t task, xt__format fmt, xt__buf *out) {
   return out->oom ? -ENOMEM : n;
 }
 
-int xt__export_main(const char *dir, const char *task_s, const char *format, FILE *out) {
+int xt__export_main(const xt__location *loc, const char *task_s, const char *format, FILE *out) {
   int64_t task;
   xt__format fmt;
   if (xt__parse_task_id(task_s, strlen(task_s), &task) < 0) {
@@ -252,16 +252,17 @@ int xt__export_main(const char *dir, const char *task_s, const char *format, FIL
     xt__log("export", "unknown format '%s': json, dot or chrome", format);
     return -EINVAL;
   }
-  sqlite3 *db;
-  if (xt__db_open_read(dir, &db) < 0) {
-    xt__log("export", "no database in %s", dir);
+  const char *where = loc->ch ? loc->ch->db : loc->dir;
+  xt__reader db;
+  if (xt__reader_open(loc, &db) < 0) {
+    xt__log("export", "no database in %s", where);
     return -ENOENT;
   }
   xt__buf b;
   xt__buf_init(&b);
-  long n = xt__export_task(db, task, fmt, &b);
-  sqlite3_close(db);
-  if (n == 0) xt__log("export", "task %016" PRIx64 " has no reports in %s", (uint64_t)task, dir);
+  long n = xt__export_task(&db, task, fmt, &b);
+  xt__reader_close(&db);
+  if (n == 0) xt__log("export", "task %016" PRIx64 " has no reports in %s", (uint64_t)task, where);
   int rc = n < 0 ? (int)n : n == 0 ? -ENOENT : 0;
   if (rc == 0 && fwrite(b.data, 1, b.len, out) != b.len) rc = -EIO;
   if (rc == 0 && fflush(out) != 0) rc = -EIO;

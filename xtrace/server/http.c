@@ -11,6 +11,7 @@
 #include "json.h"
 #include "log.h"
 #include "query.h"
+#include "reader.h"
 #include "report.h"
 #include "stats.h"
 #include "store.h"
@@ -27,7 +28,8 @@
 struct xt__http {
   struct MHD_Daemon *d;
   int fd;
-  char *dir;
+  xt__location loc;
+  char *dir; /* the SQLite directory loc names */
   xt__events *events;
   const xt__hosts *hosts;
 };
@@ -118,12 +120,12 @@ static enum MHD_Result handle_tasks(xt__http *h, struct MHD_Connection *c) {
   if (offset && ((f.offset = parse_count(offset)) < 0 || f.offset > MAX_OFFSET)) bad = 1;
   if (bad) return send_text(c, 400, "bad query parameter: limit and offset are decimal counts, text at most 1024 bytes\n");
   if (f.limit > XT_TASKS_MAX_LIMIT) f.limit = XT_TASKS_MAX_LIMIT;
-  sqlite3 *db;
-  if (xt__db_open_read(h->dir, &db) < 0) return send_text(c, 503, "database unavailable\n");
+  xt__reader db;
+  if (xt__reader_open(&h->loc, &db) < 0) return send_text(c, 503, "database unavailable\n");
   xt__buf b;
   xt__buf_init(&b);
-  int rc = xt__query_tasks(db, &f, &b);
-  sqlite3_close(db);
+  int rc = xt__reader_tasks(&db, &f, &b);
+  xt__reader_close(&db);
   if (rc < 0) {
     xt__buf_free(&b);
     return send_text(c, 503, "database busy\n");
@@ -166,8 +168,8 @@ static enum MHD_Result handle_reports(xt__http *h, struct MHD_Connection *c, con
   int64_t ids[MAX_TASKS_PER_REQUEST];
   int n = parse_task_list(list, ids);
   if (n < 0) return send_text(c, 400, "bad task ID: expected 1 to 16 hex digits, at most 64 IDs separated by commas\n");
-  sqlite3 *db;
-  if (xt__db_open_read(h->dir, &db) < 0) return send_text(c, 503, "database unavailable\n");
+  xt__reader db;
+  if (xt__reader_open(&h->loc, &db) < 0) return send_text(c, 503, "database unavailable\n");
   xt__buf b;
   xt__buf_init(&b);
   report_ctx ctx = {&b, 0, json};
@@ -180,11 +182,11 @@ static enum MHD_Result handle_reports(xt__http *h, struct MHD_Connection *c, con
       xt__buf_puts(&b, ",\"reports\":[");
     }
     ctx.n = 0;
-    rc = xt__query_reports(db, ids[i], add_report, &ctx);
+    rc = xt__reader_reports(&db, ids[i], add_report, &ctx);
     if (json) xt__buf_puts(&b, "]}");
   }
   if (json) xt__buf_putc(&b, ']');
-  sqlite3_close(db);
+  xt__reader_close(&db);
   if (rc < 0) {
     xt__buf_free(&b);
     return send_text(c, 503, rc == -ENOMEM ? "out of memory\n" : "database busy\n");
@@ -277,14 +279,15 @@ static void mhd_log(void *cls, const char *fmt, va_list ap) {
   xt__log("http", "%s", msg);
 }
 
-int xt__http_start(xt__http **out, int fd, const char *dir, xt__events *events, const xt__hosts *hosts) {
+int xt__http_start(xt__http **out, int fd, const xt__location *loc, xt__events *events, const xt__hosts *hosts) {
   xt__http *h = calloc(1, sizeof *h);
-  if (!h || !(h->dir = strdup(dir))) {
+  if (!h || (loc->dir && !(h->dir = strdup(loc->dir)))) {
     free(h);
     close(fd);
     return -ENOMEM;
   }
   h->fd = fd;
+  h->loc = (xt__location){h->dir, loc->ch};
   h->events = events;
   h->hosts = hosts;
   /* Thread per connection, because an event stream blocks between messages.

@@ -1,6 +1,7 @@
 /* xtrace-server: the X-Trace collector. Threads: this one waits for
  * SIGINT/SIGTERM; ingest reads publisher sockets; the writer commits to
- * SQLite; libmicrohttpd serves the API, one thread per HTTP connection. */
+ * SQLite or ClickHouse; libmicrohttpd serves the API, one thread per HTTP
+ * connection. */
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
@@ -19,6 +20,7 @@
 #include "export.h"
 #include "http.h"
 #include "ingest.h"
+#include "chconn.h"
 #include "log.h"
 #include "net.h"
 #include "queue.h"
@@ -30,24 +32,33 @@
 
 typedef struct options {
   const char *reports_addr, *http_addr, *data_dir, *export_task, *format;
+  const char *store;    /* --store URL, or NULL for SQLite in data_dir */
+  xt__ch_url ch;        /* parsed --store */
+  xt__location loc;
   char *allow_hosts, *reports_allow; /* every --allow-host / --reports-allow, joined by commas */
   xt__ingest_limits lim;
   xt__retain_limits retain;
 } options;
 
 static void usage(FILE *f) {
-  fputs("usage: xtrace-server [--reports-addr HOST:PORT] [--http-addr HOST:PORT] [--data-dir DIR]\n"
+  fputs("usage: xtrace-server [--reports-addr HOST:PORT] [--http-addr HOST:PORT]\n"
+        "                    [--data-dir DIR | --store clickhouse+http://HOST:PORT[,...]/DB[?cluster=NAME]]\n"
         "                    [--allow-host NAME[,NAME...]] [--reports-allow CIDR[,CIDR...]]\n"
         "                    [--retain-days N] [--max-db-bytes N]\n"
-        "       xtrace-server --export TASK [--format json|dot|chrome] [--data-dir DIR]\n"
+        "       xtrace-server --export TASK [--format json|dot|chrome] [--data-dir DIR | --store URL]\n"
         "\n"
         "Collects X-Trace v4 reports (pubsub frames over TCP), stores them in SQLite\n"
-        "and serves the HTTP API and web UI.\n"
+        "(or ClickHouse) and serves the HTTP API and web UI.\n"
         "\n"
         "  --reports-addr HOST:PORT  where publishers connect (default 127.0.0.1:5563)\n"
         "  --http-addr HOST:PORT     HTTP API and UI (default 127.0.0.1:4080)\n"
         "  --data-dir DIR            database directory (default ./xtrace-data)\n"
+        "  --store URL               keep reports in ClickHouse instead:\n"
+        "                            clickhouse+http://HOST:PORT[,HOST:PORT...]/DATABASE[?cluster=NAME];\n"
+        "                            statements go to the first node, the schema is created\n"
+        "                            on every node listed (with a cluster: one per shard)\n"
         "  --retain-days N           delete tasks whose last report is older than N days\n"
+        "                            (ClickHouse: drop the day partitions older than N days)\n"
         "  --max-db-bytes N          delete the least recently active tasks while the database\n"
         "                            uses more than N bytes (suffix K, M, G: powers of 1024)\n"
         "  --allow-host NAME[,...]   more names (or addresses) the HTTP port answers to in\n"
@@ -112,8 +123,10 @@ static int parse_options(int argc, char **argv, options *o) {
       {"max-connections", required_argument, NULL, 'm'}, {"stall-ms", required_argument, NULL, 's'},
       {"allow-host", required_argument, NULL, 'A'},   {"reports-allow", required_argument, NULL, 'R'},
       {"retain-days", required_argument, NULL, 'D'},  {"max-db-bytes", required_argument, NULL, 'B'},
+      {"store", required_argument, NULL, 'S'},
       {NULL, 0, NULL, 0}};
-  *o = (options){"127.0.0.1:5563", "127.0.0.1:4080", "./xtrace-data", NULL, "json", NULL, NULL, {0}, {0, 0}};
+  *o = (options){.reports_addr = "127.0.0.1:5563", .http_addr = "127.0.0.1:4080", .data_dir = "./xtrace-data",
+                 .format = "json"};
   xt__ingest_default_limits(&o->lim);
   int c;
   long v;
@@ -122,6 +135,7 @@ static int parse_options(int argc, char **argv, options *o) {
     case 'r': o->reports_addr = optarg; break;
     case 'H': o->http_addr = optarg; break;
     case 'd': o->data_dir = optarg; break;
+    case 'S': o->store = optarg; break;
     case 'e': o->export_task = optarg; break;
     case 'f': o->format = optarg; break;
     case 'h': usage(stdout); exit(0);
@@ -153,6 +167,19 @@ static int parse_options(int argc, char **argv, options *o) {
     fprintf(stderr, "xtrace-server: unexpected argument '%s'\n", argv[optind]);
     usage(stderr);
     return -EINVAL;
+  }
+  o->loc = (xt__location){o->data_dir, NULL};
+  if (o->store) {
+    const char *why;
+    if (xt__ch_parse_url(o->store, &o->ch, &why) < 0) {
+      fprintf(stderr, "xtrace-server: bad --store '%s': %s\n", o->store, why);
+      return -EINVAL;
+    }
+    if (o->retain.max_bytes) {
+      fprintf(stderr, "xtrace-server: --max-db-bytes is for SQLite; with ClickHouse use --retain-days\n");
+      return -EINVAL;
+    }
+    o->loc = (xt__location){NULL, &o->ch};
   }
   return 0;
 }
@@ -230,8 +257,9 @@ static int start(server *s, options *o) {
     return rc;
   }
   o->lim.allow = s->allow;
-  if ((rc = xt__store_open(&s->store, o->data_dir, &s->q)) < 0) {
-    xt__log("main", "cannot open the database in %s: %s", o->data_dir, strerror(-rc));
+  rc = o->store ? xt__store_open_clickhouse(&s->store, &o->ch, &s->q) : xt__store_open(&s->store, o->data_dir, &s->q);
+  if (rc < 0) {
+    xt__log("main", "cannot open the database in %s: %s", o->store ? o->store : o->data_dir, strerror(-rc));
     close(rfd);
     close(hfd);
     return rc;
@@ -241,7 +269,7 @@ static int start(server *s, options *o) {
     close(hfd);
     return rc;
   }
-  if ((rc = xt__retain_start(&s->retain, o->data_dir, &o->retain)) < 0) {
+  if ((rc = xt__retain_start(&s->retain, &o->loc, &o->retain)) < 0) {
     close(hfd);
     return rc;
   }
@@ -250,13 +278,13 @@ static int start(server *s, options *o) {
     close(hfd);
     return rc;
   }
-  if ((rc = xt__http_start(&s->http, hfd, o->data_dir, s->events, s->hosts)) < 0) {
+  if ((rc = xt__http_start(&s->http, hfd, &o->loc, s->events, s->hosts)) < 0) {
     xt__log("main", "cannot start the HTTP server on %s", haddr);
     return rc;
   }
   printf("reports: %s\nhttp: http://%s/\n", raddr, haddr);
   fflush(stdout);
-  xt__log("main", "storing in %s", o->data_dir);
+  xt__log("main", "storing in %s", o->store ? o->store : o->data_dir);
   return 0;
 }
 
@@ -337,7 +365,7 @@ int main(int argc, char **argv) {
   if (parse_options(argc, argv, &o) < 0 || check_access_flags(&o) < 0)
     rc = 2;
   else if (o.export_task)
-    rc = xt__export_main(o.data_dir, o.export_task, o.format, stdout) < 0 ? 1 : 0;
+    rc = xt__export_main(&o.loc, o.export_task, o.format, stdout) < 0 ? 1 : 0;
   else
     rc = serve(&o);
   free(o.allow_hosts);

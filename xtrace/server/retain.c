@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "chschema.h"
 #include "log.h"
 #include "stats.h"
 #include "store.h"
@@ -98,6 +99,7 @@ int xt__retain_step(sqlite3 *db, const xt__retain_limits *lim, int64_t now_us, i
 
 struct xt__retain {
   sqlite3 *db;
+  const xt__ch_url *ch; /* or ClickHouse */
   xt__retain_limits lim;
   pthread_t thread;
   pthread_mutex_t mu;
@@ -126,6 +128,21 @@ static int pause_ms(xt__retain *r, int ms) {
   return stop;
 }
 
+/* Drops old day partitions on every node; a node that cannot be reached is
+ * tried again at the next check (the writer reports the outage). */
+static void ch_step(xt__retain *r) {
+  for (int i = 0; i < r->ch->nnodes; i++) {
+    xt__ch *c;
+    if (xt__ch_open(&c, r->ch, i, 30000) < 0) return;
+    int n = xt__chschema_drop_before(c, r->ch, wall_us() - r->lim.max_age_us);
+    if (n > 0) {
+      atomic_fetch_add_explicit(&xt__g_stats.partitions_dropped, (unsigned)n, memory_order_relaxed);
+      xt__log("retain", "dropped %d day partitions on %s", n, r->ch->nodes[i]);
+    }
+    xt__ch_close(c);
+  }
+}
+
 /* Once a second: delete what is past the limits, a step at a time with a
  * short pause between steps so the writer gets the lock. */
 static void *run(void *arg) {
@@ -133,6 +150,10 @@ static void *run(void *arg) {
   pthread_setname_np(pthread_self(), "xt-retain");
   int64_t target = 0;
   while (!pause_ms(r, CHECK_MS)) {
+    if (r->ch) {
+      ch_step(r);
+      continue;
+    }
     if (r->lim.max_bytes > 0) {
       int64_t used = xt__retain_used_bytes(r->db);
       target = used > r->lim.max_bytes ? r->lim.max_bytes / 100 * TRIM_PERCENT : 0;
@@ -144,20 +165,21 @@ static void *run(void *arg) {
   return NULL;
 }
 
-int xt__retain_start(xt__retain **out, const char *dir, const xt__retain_limits *lim) {
+int xt__retain_start(xt__retain **out, const xt__location *loc, const xt__retain_limits *lim) {
   *out = NULL;
   if (lim->max_age_us <= 0 && lim->max_bytes <= 0) return 0;
   xt__retain *r = calloc(1, sizeof *r);
   if (!r) return -ENOMEM;
   r->lim = *lim;
+  r->ch = loc->ch;
   char path[PATH_MAX];
-  snprintf(path, sizeof path, "%s/%s", dir, XT_DB_FILE);
-  if (sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+  if (!r->ch) snprintf(path, sizeof path, "%s/%s", loc->dir, XT_DB_FILE);
+  if (!r->ch && sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
     sqlite3_close(r->db);
     free(r);
     return -EIO;
   }
-  sqlite3_busy_timeout(r->db, 5000);
+  if (r->db) sqlite3_busy_timeout(r->db, 5000);
   pthread_mutex_init(&r->mu, NULL);
   pthread_cond_init(&r->cv, NULL);
   int rc = pthread_create(&r->thread, NULL, run, r);

@@ -8,6 +8,8 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
+#include "reader.h"
+
 typedef struct xt__retain_limits {
   int64_t max_age_us; /* delete tasks whose last report is older (0: keep) */
   int64_t max_bytes;  /* keep the pages in use at most this (0: no bound) */
@@ -25,8 +27,10 @@ int xt__retain_step(sqlite3 *db, const xt__retain_limits *lim, int64_t now_us, i
 
 typedef struct xt__retain xt__retain;
 
-/* Starts the thread (nothing to do without limits: *out is NULL). */
-int xt__retain_start(xt__retain **out, const char *dir, const xt__retain_limits *lim);
+/* Starts the thread (nothing to do without limits: *out is NULL). With
+ * ClickHouse only max_age_us applies: each node listed drops the day
+ * partitions that end before it (counted in partitions_dropped). */
+int xt__retain_start(xt__retain **out, const xt__location *loc, const xt__retain_limits *lim);
 void xt__retain_stop(xt__retain *r);
 
 #endif

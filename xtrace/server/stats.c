@@ -20,11 +20,12 @@ void xt__stats_count(xt__reject r) {
 void xt__stats_json(xt__buf *b) {
   xt__buf_printf(b, "{\"received\":%llu,\"stored\":%llu,\"batches\":%llu,\"connections\":%lld,"
                     "\"accepted\":%llu,\"buffered_bytes\":%lld,\"copied_bytes\":%llu,\"search_index_lag\":%lld,"
-                    "\"store_errors\":%llu,\"reports_lost\":%llu,\"store_failing\":%s,\"tasks_deleted\":%llu,\"rejected\":{",
+                    "\"store_errors\":%llu,\"reports_lost\":%llu,\"store_failing\":%s,\"tasks_deleted\":%llu,\"partitions_dropped\":%llu,\"rejected\":{",
                  (unsigned long long)LOAD(received), (unsigned long long)LOAD(stored),
                  (unsigned long long)LOAD(batches), (long long)LOAD(connections),
                  (unsigned long long)LOAD(accepted), (long long)LOAD(buffered), (unsigned long long)LOAD(copied), (long long)LOAD(search_lag), (unsigned long long)LOAD(store_errors),
-                 (unsigned long long)LOAD(reports_lost), LOAD(store_failing) ? "true" : "false", (unsigned long long)LOAD(tasks_deleted));
+                 (unsigned long long)LOAD(reports_lost), LOAD(store_failing) ? "true" : "false", (unsigned long long)LOAD(tasks_deleted),
+                 (unsigned long long)LOAD(partitions_dropped));
   for (int r = 0; r < XT_REJ_COUNT; r++)
     xt__buf_printf(b, "%s\"%s\":%llu", r ? "," : "", names[r], (unsigned long long)LOAD(rejected[r]));
   xt__buf_puts(b, "}}");

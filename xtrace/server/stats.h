@@ -33,6 +33,7 @@ typedef struct xt__stats {
   atomic_uint_fast64_t reports_lost; /* accepted, never stored */
   atomic_int store_failing;          /* commits failing now: ingest paused */
   atomic_uint_fast64_t tasks_deleted; /* by retention */
+  atomic_uint_fast64_t partitions_dropped; /* by retention, ClickHouse day partitions */
   atomic_uint_fast64_t rejected[XT_REJ_COUNT];
 } xt__stats;
 
