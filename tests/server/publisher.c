@@ -7,6 +7,10 @@
  *                                    N reports like bench's at RATE per second,
  *                                    one write every PERIOD_MS
  *   publisher ADDR one TASK LABEL    one report
+ *   publisher ADDR chain TASK FIRST N
+ *                                    N reports of one task (hex), events FIRST..
+ *                                    FIRST+N-1 in a chain, 10 us apart, so that
+ *                                    two calls can split a task between collectors
  *   publisher ADDR absurd-topic|absurd-msg|garbage|topic   one hostile stream, then
  *                                    (except absurd-*) a good report of task 0xbad0
  *   publisher ADDR partial SECONDS   half a frame, then silence for SECONDS
@@ -353,6 +357,22 @@ static int drip(int64_t task, long size, long chunk, long period_ms) {
   return 0;
 }
 
+static int chain(int64_t task, long first, long n) {
+  if (first <= 0 || n <= 0) {
+    fprintf(stderr, "publisher: chain needs FIRST > 0 and N > 0\n");
+    return 2;
+  }
+  int fd = connect_addr();
+  for (long e = first; e < first + n; e++) {
+    char label[64];
+    snprintf(label, sizeof label, "step %ld", e);
+    spec s = {task, e, {e - 1}, e > 1, 1700000000000000 + 10 * e, "h", "chain", label, 1, 1, NULL, NULL, NULL};
+    send_spec(fd, &s);
+  }
+  close(fd);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc < 3) {
     fprintf(stderr, "usage: publisher HOST:PORT MODE [ARGS]\n");
@@ -366,6 +386,8 @@ int main(int argc, char **argv) {
   if (strcmp(mode, "idle") == 0 && argc > 4) return idle(atoi(argv[3]), atoi(argv[4]));
   if (strcmp(mode, "drip") == 0 && argc > 6)
     return drip((int64_t)strtoull(argv[3], NULL, 16), atol(argv[4]), atol(argv[5]), atol(argv[6]));
+  if (strcmp(mode, "chain") == 0 && argc > 5)
+    return chain((int64_t)strtoull(argv[3], NULL, 16), atol(argv[4]), atol(argv[5]));
   if (strcmp(mode, "one") == 0 && argc > 4) {
     int fd = connect_addr();
     spec s = {(int64_t)strtoull(argv[3], NULL, 16), 7, {0}, 0, 1700000000000000, "h", "p", argv[4], 1, 1,
