@@ -5,6 +5,7 @@
 #    serve the same reports, and those are what was sent;
 #  - the same reports give the same JSON on ClickHouse as on SQLite;
 #  - a task whose reports went half to each collector is one task in both;
+#  - one collector's live stream shows a task stored through the other;
 #  - kill -9 of a shard while publishers send, then its restart: the
 #    collectors hold the reports back meanwhile (store_failing, errors
 #    counted), and every report is stored and shown exactly once;
@@ -118,6 +119,20 @@ split_a=$(get a /interactive/reports/5117)
 [ "$(jq -c '.[] | select(.id == "0000000000005117") | [.reports, .first, .last]' <<<"$tasks_b")" = \
   "[60,1700000000000010,1700000000000600]" ] || fail "the split task's summary is wrong"
 
+# The live stream of B shows a task that only A received.
+curl -sS -N --max-time 60 "${chttp[b]}/api/events" >"$run/events" 2>/dev/null &
+spid=$!
+until grep -q '^: connected' "$run/events"; do kill -0 $spid 2>/dev/null || fail "no event stream"; sleep 0.05; done
+"$pub" "${crep[a]}" one 5eed "seen everywhere"
+deadline=$((SECONDS + 30))
+until grep -q '"id":"0000000000005eed","title":"seen everywhere"' "$run/events"; do
+  [ "$SECONDS" -le "$deadline" ] || fail "B's live stream did not show a task stored through A"
+  sleep 0.1
+done
+kill $spid 2>/dev/null || true
+wait $spid 2>/dev/null || true
+settled a $((10000 + 7 + 30 + 1))
+
 # 4. kill -9 of shard 2 while publishers send, then its restart.
 before_a=$(stat a received)
 before_b=$(stat b received)
@@ -152,9 +167,9 @@ for c in a b; do
   [ "$(stat $c store_errors)" -gt 0 ] || fail "collector $c counted no store errors"
   [ "$(stat $c reports_lost)" -eq 0 ] || fail "collector $c lost reports"
 done
-total=$((20000 + 7 + 60 + 80000 + 4000))
+total=$((20000 + 7 + 60 + 1 + 80000 + 4000))
 all=$( (get a '/api/tasks?limit=1000&offset=0'; get a '/api/tasks?limit=1000&offset=1000') | jq -s 'add')
-ntasks=$((200 + 3 + 1 + 800 + 40))
+ntasks=$((200 + 3 + 1 + 1 + 800 + 40))
 [ "$(jq length <<<"$all")" -eq "$ntasks" ] || fail "expected $ntasks tasks after the kill, got $(jq length <<<"$all")"
 [ "$(jq 'map(.reports) | add' <<<"$all")" -eq "$total" ] || fail "after the kill the summaries count $(jq 'map(.reports) | add' <<<"$all"), sent $total"
 [ "$(xt_ch_query 1 'SELECT count() FROM xt.reports FINAL')" -eq "$total" ] || fail "stored reports are not those sent"

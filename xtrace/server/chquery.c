@@ -289,6 +289,8 @@ int xt__chquery_borrow(const xt__ch_url *u, xt__ch *c, xt__reader *out) {
   return 0;
 }
 
+xt__ch *xt__chquery_conn(xt__reader *r) { return ((chq *)r->h)->c; }
+
 int xt__chquery_open(const xt__ch_url *u, xt__reader *out) {
   xt__ch *c;
   int rc = xt__ch_open(&c, u, 0, QUERY_TIMEOUT_MS);

@@ -36,17 +36,20 @@ int xt__chschema_create(xt__ch *c, const xt__ch_url *u) {
                  " reports AggregateFunction(uniqExact, UInt64, UInt64),"
                  " title AggregateFunction(argMin, String, Tuple(UInt64, UInt64)),"
                  " procs AggregateFunction(groupUniqArray, Tuple(String, Int32, String)),"
-                 " tags AggregateFunction(groupUniqArrayArray, Array(String)))"
+                 " tags AggregateFunction(groupUniqArrayArray, Array(String)),"
+                 " touched AggregateFunction(max, UInt32))"
                  " ENGINE = AggregatingMergeTree PARTITION BY day ORDER BY task",
                  db, l);
   if ((rc = run(c, &sql)) < 0) goto out;
   /* The title is the label of the earliest report, the first to arrive on
-   * a tie: the least (time, seq). */
+   * a tie: the least (time, seq). touched is when the task last received a
+   * report, through any collector: what the live stream polls (chpoll.c). */
   xt__buf_printf(&sql,
                  "CREATE MATERIALIZED VIEW IF NOT EXISTS %s.tasks_mv%s TO %s.tasks%s AS SELECT task,"
                  " intDiv(time, %" PRId64 ") AS day, minState(time) AS first, maxState(time) AS last,"
                  " uniqExactState(time, event) AS reports, argMinState(label, (time, seq)) AS title,"
-                 " groupUniqArrayState((host, pid, process)) AS procs, groupUniqArrayArrayState(tags) AS tags"
+                 " groupUniqArrayState((host, pid, process)) AS procs, groupUniqArrayArrayState(tags) AS tags,"
+                 " maxState(toUInt32(now())) AS touched"
                  " FROM %s.reports%s GROUP BY task, day",
                  db, l, db, l, XT_CH_DAY_US, db, l);
   if ((rc = run(c, &sql)) < 0 || !u->cluster[0]) goto out;

@@ -106,6 +106,13 @@ void xt__events_commit(void *arg, xt__reader *r, const int64_t *tasks, size_t n)
   xt__buf_free(&b);
 }
 
+size_t xt__events_clients(xt__events *e) {
+  pthread_mutex_lock(&e->mu);
+  size_t n = e->clients;
+  pthread_mutex_unlock(&e->mu);
+  return n;
+}
+
 xt__sse_client *xt__events_subscribe(xt__events *e) {
   xt__sse_client *c = calloc(1, sizeof *c);
   if (!c) return NULL;

@@ -24,6 +24,8 @@ void xt__events_free(xt__events *e);
 void xt__events_shutdown(xt__events *e);
 /* An xt__commit_fn: publishes the summaries of the changed tasks. */
 void xt__events_commit(void *arg, xt__reader *r, const int64_t *tasks, size_t n);
+/* Stream clients connected now. */
+size_t xt__events_clients(xt__events *e);
 /* Publishes one SSE message with the given event name and JSON data. */
 void xt__events_publish(xt__events *e, const char *event, const char *json, size_t len);
 

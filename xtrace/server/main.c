@@ -21,6 +21,7 @@
 #include "http.h"
 #include "ingest.h"
 #include "chconn.h"
+#include "chpoll.h"
 #include "log.h"
 #include "net.h"
 #include "queue.h"
@@ -212,6 +213,7 @@ typedef struct server {
   xt__ingest *ingest;
   xt__http *http;
   xt__retain *retain;
+  xt__chpoll *poll;
 } server;
 
 /* The Host names the HTTP port answers and the networks the report port
@@ -273,7 +275,16 @@ static int start(server *s, options *o) {
     close(hfd);
     return rc;
   }
-  xt__store_on_commit(s->store, xt__events_commit, s->events);
+  /* With ClickHouse, other collectors change tasks too: the stream polls
+   * the cluster instead of following this writer's commits. */
+  if (o->store)
+    rc = xt__chpoll_start(&s->poll, &o->ch, s->events);
+  else
+    xt__store_on_commit(s->store, xt__events_commit, s->events);
+  if (rc < 0) {
+    close(hfd);
+    return rc;
+  }
   if ((rc = xt__store_start(s->store)) < 0 || (rc = xt__ingest_start(s->ingest)) < 0) {
     close(hfd);
     return rc;
@@ -299,6 +310,7 @@ static void stop(server *s) {
   if (s->ingest) xt__ingest_stop(s->ingest);
   xt__queue_close(&s->q);
   if (s->store) xt__store_join(s->store);
+  xt__chpoll_stop(s->poll);
   if (s->events) xt__events_shutdown(s->events);
   xt__http_stop(s->http);
   xt__ingest_free(s->ingest);

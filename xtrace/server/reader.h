@@ -53,5 +53,7 @@ static inline long xt__reader_reports(xt__reader *r, int64_t task, xt__report_cb
  * someone else owns (the writer's). u must outlive the reader. */
 int xt__chquery_open(const xt__ch_url *u, xt__reader *out);
 int xt__chquery_borrow(const xt__ch_url *u, xt__ch *c, xt__reader *out);
+/* The connection of a ClickHouse reader. */
+xt__ch *xt__chquery_conn(xt__reader *r);
 
 #endif
