@@ -43,14 +43,15 @@ int xt__ch_parse_url(const char *s, xt__ch_url *u, const char **why) {
   s += sizeof scheme - 1;
   const char *slash = strchr(s, '/');
   if (!slash) return *why = "expected /DATABASE after the nodes", -EINVAL;
-  for (const char *p = s; p < slash;) {
+  for (const char *p = s;; p++) {
     const char *end = memchr(p, ',', (size_t)(slash - p));
     if (!end) end = slash;
     size_t n = (size_t)(end - p);
     if (u->nnodes == XT_CH_MAX_NODES || n >= sizeof u->nodes[0] || !node_ok(p, n))
       return *why = "expected HOST:PORT[,HOST:PORT...]", -EINVAL;
     memcpy(u->nodes[u->nnodes++], p, n);
-    p = end == slash ? slash : end + 1;
+    if (end == slash) break;
+    p = end;
   }
   const char *db = slash + 1, *q = strchr(db, '?');
   size_t dn = q ? (size_t)(q - db) : strlen(db);
@@ -123,7 +124,10 @@ int xt__ch_exec(xt__ch *c, const char *sql, const void *data, size_t len, xt__bu
   xt__buf_puts(&url, "?insert_distributed_sync=1");
   if (data) {
     char *q = curl_easy_escape(c->curl, sql, 0);
-    if (!q) return -ENOMEM;
+    if (!q) {
+      xt__buf_free(&url);
+      return -ENOMEM;
+    }
     xt__buf_puts(&url, "&query=");
     xt__buf_puts(&url, q);
     curl_free(q);
