@@ -3,7 +3,8 @@
 # tests/lib/chcluster.sh), beside a SQLite collector as the reference:
 #  - several publishers into both collectors; both list the same tasks and
 #    serve the same reports, and those are what was sent;
-#  - the same reports give the same JSON on ClickHouse as on SQLite;
+#  - the same reports give the same JSON on ClickHouse as on SQLite, with
+#    and without a cluster;
 #  - a task whose reports went half to each collector is one task in both;
 #  - one collector's live stream shows a task stored through the other;
 #  - kill -9 of a shard while publishers send, then its restart: the
@@ -110,6 +111,16 @@ for id in 1234abcd5678ef01 2 3; do
   [ "$(get a "/api/tasks?limit=1000" | jq -c ".[] | select(.id == \"$(printf %016x 0x$id)\")")" = \
     "$(get s "/api/tasks" | jq -c ".[] | select(.id == \"$(printf %016x 0x$id)\")")" ] || fail "summary of $id differs"
 done
+
+# Without a cluster: plain tables on one node, the same answers.
+collector one --store "clickhouse+http://${XT_CH_HTTP[1]#http://}/xtsingle"
+"$pub" "${crep[one]}" scenario
+settled one 7
+for path in "/interactive/reports/1234abcd5678ef01,2,3" "/api/tasks" "/api/tasks?q=uote" "/api/tasks?tag=batch"; do
+  [ "$(get one "$path")" = "$(get s "$path")" ] || fail "$path without a cluster differs from SQLite"
+done
+[ "$(xt_ch_query 1 "SELECT engine FROM system.tables WHERE database = 'xtsingle' AND name = 'reports'")" = \
+  ReplacingMergeTree ] || fail "without a cluster, reports is not a plain table"
 
 # 3. The split task: one task of 60 reports in order, on both.
 split_a=$(get a /interactive/reports/5117)
