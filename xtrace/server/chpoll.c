@@ -10,6 +10,7 @@
 #include "log.h"
 #include "reader.h"
 #include "rowbin.h"
+#include "ticker.h"
 
 #define POLL_MS 1000
 /* One more than events.c announces one by one: past it, a reload. */
@@ -19,24 +20,8 @@ struct xt__chpoll {
   const xt__ch_url *u;
   xt__events *e;
   pthread_t thread;
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
-  int stop;
+  xt__ticker tick;
 };
-
-static int pause_ms(xt__chpoll *p, int ms) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  ts.tv_sec += ms / 1000;
-  ts.tv_nsec += (long)(ms % 1000) * 1000000;
-  if (ts.tv_nsec >= 1000000000) ts.tv_sec++, ts.tv_nsec -= 1000000000;
-  pthread_mutex_lock(&p->mu);
-  while (!p->stop && pthread_cond_timedwait(&p->cv, &p->mu, &ts) == 0) {
-  }
-  int stop = p->stop;
-  pthread_mutex_unlock(&p->mu);
-  return stop;
-}
 
 /* Announces the tasks touched at or after since (seconds, the cluster's
  * clock). Returns 0 or a negative errno. */
@@ -82,7 +67,7 @@ static void *run(void *arg) {
   xt__reader r = {0};
   uint32_t since = 0;
   int failing = 0, listening = 0;
-  while (!pause_ms(p, POLL_MS)) {
+  while (!xt__ticker_pause(&p->tick, POLL_MS)) {
     if (xt__events_clients(p->e) == 0) {
       listening = 0;
       continue;
@@ -109,10 +94,10 @@ int xt__chpoll_start(xt__chpoll **out, const xt__ch_url *u, xt__events *e) {
   if (!p) return -ENOMEM;
   p->u = u;
   p->e = e;
-  pthread_mutex_init(&p->mu, NULL);
-  pthread_cond_init(&p->cv, NULL);
+  xt__ticker_init(&p->tick);
   int rc = pthread_create(&p->thread, NULL, run, p);
   if (rc) {
+    xt__ticker_destroy(&p->tick);
     free(p);
     return -rc;
   }
@@ -122,12 +107,8 @@ int xt__chpoll_start(xt__chpoll **out, const xt__ch_url *u, xt__events *e) {
 
 void xt__chpoll_stop(xt__chpoll *p) {
   if (!p) return;
-  pthread_mutex_lock(&p->mu);
-  p->stop = 1;
-  pthread_cond_signal(&p->cv);
-  pthread_mutex_unlock(&p->mu);
+  xt__ticker_stop(&p->tick);
   pthread_join(p->thread, NULL);
-  pthread_mutex_destroy(&p->mu);
-  pthread_cond_destroy(&p->cv);
+  xt__ticker_destroy(&p->tick);
   free(p);
 }

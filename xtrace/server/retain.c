@@ -12,6 +12,7 @@
 #include "log.h"
 #include "stats.h"
 #include "store.h"
+#include "ticker.h"
 
 /* Tasks per transaction: short enough that the writer's next commit waits
  * little for the lock. */
@@ -102,9 +103,7 @@ struct xt__retain {
   const xt__ch_url *ch; /* or ClickHouse */
   xt__retain_limits lim;
   pthread_t thread;
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
-  int stop;
+  xt__ticker tick;
 };
 
 static int64_t wall_us(void) {
@@ -113,20 +112,7 @@ static int64_t wall_us(void) {
   return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* Sleeps ms unless stopped; returns 1 once stopped. */
-static int pause_ms(xt__retain *r, int ms) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  ts.tv_sec += ms / 1000;
-  ts.tv_nsec += (long)(ms % 1000) * 1000000;
-  if (ts.tv_nsec >= 1000000000) ts.tv_sec++, ts.tv_nsec -= 1000000000;
-  pthread_mutex_lock(&r->mu);
-  while (!r->stop && pthread_cond_timedwait(&r->cv, &r->mu, &ts) == 0) {
-  }
-  int stop = r->stop;
-  pthread_mutex_unlock(&r->mu);
-  return stop;
-}
+static int pause_ms(xt__retain *r, int ms) { return xt__ticker_pause(&r->tick, ms); }
 
 /* Drops old day partitions on every node; a node that cannot be reached is
  * tried again at the next check (the writer reports the outage). */
@@ -180,8 +166,7 @@ int xt__retain_start(xt__retain **out, const xt__location *loc, const xt__retain
     return -EIO;
   }
   if (r->db) sqlite3_busy_timeout(r->db, 5000);
-  pthread_mutex_init(&r->mu, NULL);
-  pthread_cond_init(&r->cv, NULL);
+  xt__ticker_init(&r->tick);
   int rc = pthread_create(&r->thread, NULL, run, r);
   if (rc) {
     sqlite3_close(r->db);
@@ -194,13 +179,9 @@ int xt__retain_start(xt__retain **out, const xt__location *loc, const xt__retain
 
 void xt__retain_stop(xt__retain *r) {
   if (!r) return;
-  pthread_mutex_lock(&r->mu);
-  r->stop = 1;
-  pthread_cond_signal(&r->cv);
-  pthread_mutex_unlock(&r->mu);
+  xt__ticker_stop(&r->tick);
   pthread_join(r->thread, NULL);
   sqlite3_close(r->db);
-  pthread_mutex_destroy(&r->mu);
-  pthread_cond_destroy(&r->cv);
+  xt__ticker_destroy(&r->tick);
   free(r);
 }
