@@ -24,10 +24,14 @@ int xt__chschema_create(xt__ch *c, const xt__ch_url *u) {
   int rc;
   xt__buf_printf(&sql, "CREATE DATABASE IF NOT EXISTS %s", db);
   if ((rc = run(c, &sql)) < 0) goto out;
+  /* Small granules (the default is 8,192 rows): a task's 100 reports, or
+   * the summaries of one page of the task list, are read from a few
+   * granules instead of whole parts' worth of rows. */
   xt__buf_printf(&sql,
                  "CREATE TABLE IF NOT EXISTS %s.reports%s (task UInt64, time UInt64, event UInt64, seq UInt64,"
                  " host String, pid Int32, process String, label String, tags Array(String), data String)"
-                 " ENGINE = ReplacingMergeTree PARTITION BY intDiv(time, %" PRId64 ") ORDER BY (task, time, event)",
+                 " ENGINE = ReplacingMergeTree PARTITION BY intDiv(time, %" PRId64 ") ORDER BY (task, time, event)"
+                 " SETTINGS index_granularity = 1024",
                  db, l, XT_CH_DAY_US);
   if ((rc = run(c, &sql)) < 0) goto out;
   xt__buf_printf(&sql,
@@ -38,7 +42,7 @@ int xt__chschema_create(xt__ch *c, const xt__ch_url *u) {
                  " procs AggregateFunction(groupUniqArray, Tuple(String, Int32, String)),"
                  " tags AggregateFunction(groupUniqArrayArray, Array(String)),"
                  " touched AggregateFunction(max, UInt32))"
-                 " ENGINE = AggregatingMergeTree PARTITION BY day ORDER BY task",
+                 " ENGINE = AggregatingMergeTree PARTITION BY day ORDER BY task SETTINGS index_granularity = 64",
                  db, l);
   if ((rc = run(c, &sql)) < 0) goto out;
   /* The title is the label of the earliest report, the first to arrive on
