@@ -131,6 +131,8 @@ uint64_t xt__event(const xt_event_info *ev, bool start_reporter);
 
 void xt__reporter_start(void);
 void xt__reporter_wake(void);
+/* Before fork: lets a reporter thread that is still starting finish. */
+void xt__reporter_fork_prepare(void);
 void xt__reporter_fork_child(void);
 /* Waits at most timeout_ms for records up to ring position pos to be sent,
  * and only while the collector is reached. Async-signal-safe. */

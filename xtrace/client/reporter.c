@@ -557,6 +557,25 @@ void xt__reporter_stop(unsigned timeout_ms) {
   xt__reporter_wake();
 }
 
+/* A thread that is starting allocates (its runtime's per-thread state, our
+ * send buffer); forked at that moment, the child inherits whatever allocator
+ * lock it held, and an allocator without fork handlers (sanitizer runtimes)
+ * then deadlocks the child's own reporter. So a fork that meets the reporter
+ * starting lets it reach its loop, which does not allocate, for at most
+ * FORK_WAIT_MS: the window is the first moments of a process, and the wait
+ * is bounded because a fork from a signal handler may have interrupted the
+ * very pthread_create that starts it. Async-signal-safe: atomics and
+ * nanosleep. */
+#define FORK_WAIT_MS 50
+void xt__reporter_fork_prepare(void) {
+  int saved = errno;
+  for (int i = 0; i < FORK_WAIT_MS * 5 && atomic_load(&xt__g.reporter) == XT__REPORTER_STARTING; i++) {
+    struct timespec ts = {0, 200000};
+    nanosleep(&ts, NULL);
+  }
+  errno = saved;
+}
+
 void xt__reporter_fork_child(void) {
   /* The parent's reporter does not exist here. The socket copy is closed:
    * the parent keeps its own. Unsent frames belong to the parent. */
