@@ -148,6 +148,10 @@ struct xt__proc;
 size_t xt__report_encode(const xt__rec *rec, uint32_t len, int64_t wall_offset_ns,
                          uint8_t *out, size_t cap);
 void xt__report_proc_init(void);
+/* Writes r as protobuf-c's pack would, byte for byte; SIZE_MAX when it does
+ * not fit in cap. */
+struct Pubsub__XTraceReportv4;
+size_t xt__report_pack(const struct Pubsub__XTraceReportv4 *r, uint8_t *out, size_t cap);
 size_t xt__report_encode_dropped(uint64_t task_id, uint64_t parent_id, int32_t tid, uint64_t count,
                                  uint8_t *out, size_t cap);
 
