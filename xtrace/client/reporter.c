@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/socket.h>
@@ -423,7 +424,14 @@ static void sender_give(void) { atomic_store(&rep.sending, false); }
 static bool sender_ready(void) {
   if (rep.ready) return true;
   xt__report_proc_init(); /* again in a fork child: its pid, its name */
-  if (!rep.buf) rep.buf = malloc(XT__SENDBUF_BYTES);
+  /* Mapped, not malloc'd: the first malloc of a new thread makes glibc
+   * create an arena (a 128 MiB reservation trimmed with munmap, each
+   * unmapping a TLB shootdown across the process's cores), a real part of
+   * what a short-lived traced process paid. A fork child keeps the copy. */
+  if (!rep.buf) {
+    void *p = mmap(NULL, XT__SENDBUF_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    rep.buf = p == MAP_FAILED ? NULL : p;
+  }
   rep.backoff_ms = BACKOFF_MIN_MS;
   rep.cursor = xt__ring_tail(&xt__g.ring);
   rep.ready = rep.buf != NULL;
