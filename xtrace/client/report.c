@@ -28,6 +28,12 @@ static struct {
   size_t packed_len;
 } proc;
 
+/* A report with no field set. Not protobuf-c's INIT macro: that refers to
+ * the message descriptor, and with it the whole protobuf-c library, which
+ * every traced process would then load for nothing: xt__report_pack
+ * encodes without it. */
+static const Pubsub__XTraceReportv4 no_fields;
+
 const char *xt_hostname(void) { return proc.host; }
 
 static size_t read_file(const char *path, char *buf, size_t cap) {
@@ -52,14 +58,14 @@ void xt__report_proc_init(void) {
   for (size_t i = 0; i < n; i++)
     if (proc.cmdline[i] == '\0') proc.cmdline[i] = ' ';
   proc.cmdline[n] = '\0';
-  Pubsub__XTraceReportv4 r = PUBSUB__XTRACE_REPORTV4__INIT;
+  Pubsub__XTraceReportv4 r = no_fields;
   r.host = proc.host;
   r.has_process_id = 1;
   r.process_id = proc.pid;
   r.process_name = proc.cmdline;
   /* Fits: each string is bounded by its array, plus a few bytes of tags,
    * lengths and the pid. */
-  proc.packed_len = pubsub__xtrace_reportv4__pack(&r, proc.packed);
+  proc.packed_len = xt__report_pack(&r, proc.packed, sizeof proc.packed);
 }
 
 /* dladdr takes the loader's lock, so it runs here and not on the caller's
@@ -170,7 +176,7 @@ size_t xt__report_encode(const xt__rec *rec, uint32_t len, int64_t wall_offset_n
   static char scratch_buf[XT__SCRATCH_BYTES];
   reader rd = {(const uint8_t *)(rec + 1), {scratch_buf, scratch_buf + sizeof scratch_buf}};
   const uint8_t *end = (const uint8_t *)rec + len;
-  Pubsub__XTraceReportv4 r = PUBSUB__XTRACE_REPORTV4__INIT;
+  Pubsub__XTraceReportv4 r = no_fields;
   int64_t parents[BG_MAX_PARENTS];
   char *keys[MAX_FIELDS], *values[MAX_FIELDS], *tags[MAX_FIELDS];
 
@@ -220,7 +226,7 @@ size_t xt__report_encode_dropped(uint64_t task_id, uint64_t parent_id, int32_t t
   snprintf(value, sizeof value, "%" PRIu64, count);
   char *key = "dropped", *val = value, *tag = "dropped";
   int64_t parent = (int64_t)parent_id;
-  Pubsub__XTraceReportv4 r = PUBSUB__XTRACE_REPORTV4__INIT;
+  Pubsub__XTraceReportv4 r = no_fields;
   r.has_task_id = r.has_event_id = r.has_timestamp = r.has_hrt = 1;
   r.task_id = (int64_t)task_id;
   r.event_id = (int64_t)bg_id_fresh();
