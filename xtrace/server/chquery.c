@@ -131,68 +131,41 @@ static int summary_json(xt__rb *r, xt__buf *out, uint64_t *task) {
   return 0;
 }
 
-static void summary_sql(chq *q, xt__buf *sql) {
+/* Runs a summary query (the columns of summary_head, one row a task) and
+ * appends the rows' JSON objects, comma-separated, in the answer's order.
+ * Returns how many it wrote. */
+static int summary_rows(chq *q, xt__buf *sql, xt__buf *out) {
+  xt__buf ans;
+  xt__buf_init(&ans);
+  int rc = query(q, sql, &ans), n = 0;
+  xt__rb r = {(const uint8_t *)ans.data, (const uint8_t *)ans.data + ans.len, 0};
+  while (rc == 0 && r.p < r.end) {
+    uint64_t task;
+    if (n) xt__buf_putc(out, ',');
+    if ((rc = summary_json(&r, out, &task)) == 0) n++;
+  }
+  xt__buf_free(&ans);
+  return rc < 0 ? rc : out->oom ? -ENOMEM : n;
+}
+
+static void summary_head(chq *q, xt__buf *sql) {
   xt__buf_printf(sql,
-                 "SELECT task, minMerge(first), maxMerge(last), uniqExactMerge(reports), argMinMerge(title),"
-                 " groupUniqArrayMerge(procs), groupUniqArrayArrayMerge(tags) FROM %s.tasks WHERE task IN (",
+                 "SELECT task, minMerge(first) AS f, maxMerge(last), uniqExactMerge(reports), argMinMerge(title),"
+                 " groupUniqArrayMerge(procs), groupUniqArrayArrayMerge(tags) FROM %s.tasks WHERE task ",
                  q->u->db);
 }
 
-/* The summaries of the given tasks, as JSON objects in that order (tasks
- * without a summary are left out). Returns how many it wrote. */
-static int summaries(chq *q, const uint64_t *ids, size_t n, xt__buf *out) {
-  if (n == 0) return 0;
-  xt__buf sql, ans;
-  xt__buf_init(&sql);
-  xt__buf_init(&ans);
-  summary_sql(q, &sql);
-  for (size_t i = 0; i < n; i++) xt__buf_printf(&sql, "%s%" PRIu64, i ? "," : "", ids[i]);
-  xt__buf_puts(&sql, ") GROUP BY task FORMAT RowBinary");
-  int rc = query(q, &sql, &ans);
-  xt__buf_free(&sql);
-  /* Each row's JSON goes into its own buffer, then they are written in the
-   * order asked for. */
-  xt__buf *objs = rc == 0 ? calloc(n, sizeof *objs) : NULL;
-  if (rc == 0 && !objs) rc = -ENOMEM;
-  xt__rb r = {(const uint8_t *)ans.data, (const uint8_t *)ans.data + ans.len, 0};
-  while (rc == 0 && r.p < r.end) {
-    xt__buf one;
-    uint64_t task;
-    xt__buf_init(&one);
-    if ((rc = summary_json(&r, &one, &task)) < 0) {
-      xt__buf_free(&one);
-      break;
-    }
-    size_t i = 0;
-    while (i < n && (ids[i] != task || objs[i].data)) i++;
-    if (i < n)
-      objs[i] = one;
-    else
-      xt__buf_free(&one);
-  }
-  int written = 0;
-  for (size_t i = 0; objs && i < n; i++) {
-    if (rc == 0 && objs[i].data) {
-      if (written++) xt__buf_putc(out, ',');
-      xt__buf_put(out, objs[i].data, objs[i].len);
-    }
-    xt__buf_free(&objs[i]);
-  }
-  free(objs);
-  xt__buf_free(&ans);
-  return rc < 0 ? rc : out->oom ? -ENOMEM : written;
-}
-
+/* One query: the page of task IDs, newest first, chosen from the
+ * summaries in a subquery (GLOBAL: it runs once, over every shard), then
+ * the full summaries of that page only. A label search reads the local
+ * reports of each shard: a task's reports and summary share one. */
 static int ch_tasks(void *h, const xt__task_filter *f, xt__buf *out) {
   chq *q = h;
   const char *db = q->u->db, *l = xt__chschema_suffix(q->u);
-  xt__buf sql, ans;
+  xt__buf sql;
   xt__buf_init(&sql);
-  xt__buf_init(&ans);
-  /* First the page of task IDs, newest first, from the summaries alone;
-   * then the full summaries of that page only. A label search reads the
-   * local reports of each shard: a task's reports and summary share one. */
-  xt__buf_printf(&sql, "SELECT task, minMerge(first) AS f FROM %s.tasks", db);
+  summary_head(q, &sql);
+  xt__buf_printf(&sql, "GLOBAL IN (SELECT task FROM (SELECT task, minMerge(first) AS f FROM %s.tasks", db);
   if (f->q) {
     xt__buf_printf(&sql, " WHERE task IN (SELECT task FROM %s.reports%s WHERE positionCaseInsensitive(label, ", db, l);
     xt__ch_quote(&sql, f->q);
@@ -210,36 +183,22 @@ static int ch_tasks(void *h, const xt__task_filter *f, xt__buf *out) {
     xt__ch_quote(&sql, f->process);
     xt__buf_puts(&sql, ") > 0, groupUniqArrayMerge(procs))");
   }
-  xt__buf_printf(&sql, " ORDER BY f DESC, task DESC LIMIT %lld, %lld FORMAT RowBinary", (long long)f->offset,
-                 (long long)f->limit);
-  int rc = query(q, &sql, &ans);
+  xt__buf_printf(&sql, " ORDER BY f DESC, task DESC LIMIT %lld, %lld))", (long long)f->offset, (long long)f->limit);
+  xt__buf_puts(&sql, " GROUP BY task ORDER BY f DESC, task DESC FORMAT RowBinary");
+  xt__buf_putc(out, '[');
+  int rc = summary_rows(q, &sql, out);
+  xt__buf_putc(out, ']');
   xt__buf_free(&sql);
-  size_t n = 0;
-  uint64_t *ids = NULL;
-  if (rc == 0) {
-    xt__rb r = {(const uint8_t *)ans.data, (const uint8_t *)ans.data + ans.len, 0};
-    ids = malloc((ans.len / 16 + 1) * sizeof *ids);
-    if (!ids) rc = -ENOMEM;
-    while (ids && r.p < r.end && !r.bad) {
-      ids[n] = xt__rb_u64(&r);
-      xt__rb_u64(&r);
-      if (!r.bad) n++;
-    }
-    if (r.bad) rc = -EIO;
-  }
-  xt__buf_free(&ans);
-  if (rc == 0) {
-    xt__buf_putc(out, '[');
-    rc = summaries(q, ids, n, out);
-    xt__buf_putc(out, ']');
-  }
-  free(ids);
   return rc < 0 ? rc : 0;
 }
 
 static int ch_task(void *h, int64_t task, xt__buf *out) {
-  uint64_t id = (uint64_t)task;
-  int rc = summaries(h, &id, 1, out);
+  xt__buf sql;
+  xt__buf_init(&sql);
+  summary_head(h, &sql);
+  xt__buf_printf(&sql, "= %" PRIu64 " GROUP BY task FORMAT RowBinary", (uint64_t)task);
+  int rc = summary_rows(h, &sql, out);
+  xt__buf_free(&sql);
   return rc < 0 ? rc : rc == 0 ? -ENOENT : 0;
 }
 
