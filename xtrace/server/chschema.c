@@ -42,7 +42,7 @@ int xt__chschema_create(xt__ch *c, const xt__ch_url *u) {
                  " procs AggregateFunction(groupUniqArray, Tuple(String, Int32, String)),"
                  " tags AggregateFunction(groupUniqArrayArray, Array(String)),"
                  " touched AggregateFunction(max, UInt32))"
-                 " ENGINE = AggregatingMergeTree PARTITION BY day ORDER BY task SETTINGS index_granularity = 64",
+                 " ENGINE = AggregatingMergeTree PARTITION BY day ORDER BY task SETTINGS index_granularity = 8",
                  db, l);
   if ((rc = run(c, &sql)) < 0) goto out;
   /* The title is the label of the earliest report, the first to arrive on
