@@ -1,0 +1,239 @@
+#include "taskiter.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chunk.h"
+#include "log.h"
+
+/* A task's reports are spread over chunks (one per commit, chunk.h), each in
+ * arrival order and each knowing its earliest time (`first`). The walk is a
+ * merge: chunks are opened in order of their earliest time, and a chunk is
+ * opened only once the next report due could come from it, so what is held
+ * in memory is the chunks whose times overlap the current one: for reports
+ * that arrive roughly in time order, one or two chunks (each at most
+ * XT_CHUNK_MAX_BYTES), however long the task. Ties in time keep arrival
+ * order: chunk rowid, then position in the chunk, which is the order the
+ * whole-task sort used before. */
+
+typedef struct entry {
+  int64_t ts;
+  uint32_t off, len, idx;
+} entry;
+
+typedef struct open_chunk {
+  int64_t rowid;
+  uint8_t *data;
+  entry *v;
+  size_t n, at;
+} open_chunk;
+
+struct xt__task_iter {
+  sqlite3 *db;
+  sqlite3_stmt *list;
+  int64_t total;
+  int pending;            /* the list statement has a chunk not opened yet */
+  int64_t pending_rowid, pending_first;
+  open_chunk **heap;      /* min-heap on (time of the chunk's next report, rowid) */
+  size_t nheap, capheap;
+  open_chunk *retired;    /* the chunk of the report last returned, freed on the next call */
+};
+
+static void free_chunk(open_chunk *c) {
+  if (!c) return;
+  free(c->data);
+  free(c->v);
+  free(c);
+}
+
+static int by_time_then_position(const void *a, const void *b) {
+  const entry *x = a, *y = b;
+  if (x->ts != y->ts) return x->ts < y->ts ? -1 : 1;
+  return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+static int before(const open_chunk *a, const open_chunk *b) {
+  int64_t x = a->v[a->at].ts, y = b->v[b->at].ts;
+  return x != y ? x < y : a->rowid < b->rowid;
+}
+
+static void sift_down(xt__task_iter *it, size_t i) {
+  for (;;) {
+    size_t l = 2 * i + 1, r = l + 1, m = i;
+    if (l < it->nheap && before(it->heap[l], it->heap[m])) m = l;
+    if (r < it->nheap && before(it->heap[r], it->heap[m])) m = r;
+    if (m == i) return;
+    open_chunk *t = it->heap[i];
+    it->heap[i] = it->heap[m];
+    it->heap[m] = t;
+    i = m;
+  }
+}
+
+static int push(xt__task_iter *it, open_chunk *c) {
+  if (it->nheap == it->capheap) {
+    size_t cap = it->capheap ? it->capheap * 2 : 16;
+    open_chunk **h = realloc(it->heap, cap * sizeof *h);
+    if (!h) return -ENOMEM;
+    it->heap = h;
+    it->capheap = cap;
+  }
+  size_t i = it->nheap++;
+  it->heap[i] = c;
+  while (i && before(it->heap[i], it->heap[(i - 1) / 2])) {
+    open_chunk *t = it->heap[i];
+    it->heap[i] = it->heap[(i - 1) / 2];
+    it->heap[(i - 1) / 2] = t;
+    i = (i - 1) / 2;
+  }
+  return 0;
+}
+
+/* Reads the pending chunk's bytes and its entries, sorted by time. A chunk
+ * holds one commit's reports of the task, which mostly arrive in time order,
+ * so the sort has little to do. Returns NULL in *out for an empty chunk. */
+static int load_chunk(xt__task_iter *it, int64_t rowid, open_chunk **out) {
+  *out = NULL;
+  /* Incremental blob I/O reads the chunk's pages straight into our buffer;
+   * a column read would first assemble a second copy of it. */
+  sqlite3_blob *blob;
+  if (sqlite3_blob_open(it->db, "main", "chunks", "data", rowid, 0, &blob) != SQLITE_OK) return -EIO;
+  size_t n = (size_t)sqlite3_blob_bytes(blob);
+  open_chunk *c = n ? calloc(1, sizeof *c) : NULL;
+  if (n && (!c || !(c->data = malloc(n)))) {
+    free(c);
+    sqlite3_blob_close(blob);
+    return -ENOMEM;
+  }
+  int rc = n ? sqlite3_blob_read(blob, c->data, (int)n, 0) : SQLITE_OK;
+  sqlite3_blob_close(blob);
+  if (!n) return 0;
+  if (rc != SQLITE_OK) {
+    free_chunk(c);
+    return -EIO;
+  }
+  c->rowid = rowid;
+  size_t cap = 0;
+  const uint8_t *p = c->data;
+  size_t left = n;
+  long k;
+  int64_t ts;
+  const uint8_t *raw;
+  uint32_t rl;
+  while ((k = xt__chunk_next(p, left, &ts, &raw, &rl)) > 0) {
+    if (c->n == cap) {
+      cap = cap ? cap * 2 : 64;
+      entry *v = realloc(c->v, cap * sizeof *v);
+      if (!v) {
+        free_chunk(c);
+        return -ENOMEM;
+      }
+      c->v = v;
+    }
+    c->v[c->n] = (entry){ts, (uint32_t)(raw - c->data), rl, (uint32_t)c->n};
+    c->n++;
+    p += k;
+    left -= (size_t)k;
+  }
+  if (k < 0) {
+    free_chunk(c);
+    return -EIO;
+  }
+  if (c->n == 0) {
+    free_chunk(c);
+    return 0;
+  }
+  qsort(c->v, c->n, sizeof *c->v, by_time_then_position);
+  *out = c;
+  return 0;
+}
+
+/* Steps the list of chunks (earliest time first) to the next one. */
+static int advance_list(xt__task_iter *it) {
+  int rc = sqlite3_step(it->list);
+  it->pending = rc == SQLITE_ROW;
+  if (it->pending) {
+    it->pending_rowid = sqlite3_column_int64(it->list, 0);
+    it->pending_first = sqlite3_column_int64(it->list, 1);
+  }
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int xt__task_iter_open(sqlite3 *db, int64_t task, xt__task_iter **out) {
+  xt__task_iter *it = calloc(1, sizeof *it);
+  if (!it) return -ENOMEM;
+  it->db = db;
+  /* The list carries no data, so the sort SQLite does for ORDER BY holds
+   * two integers per chunk, not the task. */
+  if (sqlite3_prepare_v2(db, "SELECT rowid, first FROM chunks WHERE task = ?1 ORDER BY first, rowid", -1,
+                         &it->list, NULL) != SQLITE_OK) {
+    xt__log("http", "task walk: %s", sqlite3_errmsg(db));
+    xt__task_iter_close(it);
+    return -EIO;
+  }
+  sqlite3_bind_int64(it->list, 1, task);
+  /* The count is read while the list statement is running, so both see the
+   * same snapshot. */
+  sqlite3_stmt *count = NULL;
+  int err = advance_list(it);
+  if (!err && sqlite3_prepare_v2(db, "SELECT coalesce(sum(n), 0) FROM chunks WHERE task = ?1", -1, &count, NULL) !=
+                  SQLITE_OK)
+    err = -EIO;
+  if (!err) {
+    sqlite3_bind_int64(count, 1, task);
+    if (sqlite3_step(count) == SQLITE_ROW)
+      it->total = sqlite3_column_int64(count, 0);
+    else
+      err = -EIO;
+  }
+  sqlite3_finalize(count);
+  if (err) {
+    xt__task_iter_close(it);
+    return err;
+  }
+  *out = it;
+  return 0;
+}
+
+int64_t xt__task_iter_total(const xt__task_iter *it) { return it->total; }
+
+int xt__task_iter_next(xt__task_iter *it, int64_t *ts, const uint8_t **raw, uint32_t *len) {
+  free_chunk(it->retired);
+  it->retired = NULL;
+  /* Open every chunk that may hold a report due before the earliest one in
+   * hand: its earliest time is at most that report's (equal times may come
+   * from a chunk that arrived earlier, so they are opened too). */
+  while (it->pending && (it->nheap == 0 || it->pending_first <= it->heap[0]->v[it->heap[0]->at].ts)) {
+    open_chunk *c;
+    int err = load_chunk(it, it->pending_rowid, &c);
+    if (!err && c) err = push(it, c);
+    if (err) {
+      free_chunk(c);
+      return err;
+    }
+    if ((err = advance_list(it)) < 0) return err;
+  }
+  if (it->nheap == 0) return 0;
+  open_chunk *top = it->heap[0];
+  const entry *e = &top->v[top->at++];
+  *ts = e->ts;
+  *raw = top->data + e->off;
+  *len = e->len;
+  if (top->at == top->n) {
+    /* Its bytes stay until the next call, which the caller may still read. */
+    it->retired = top;
+    it->heap[0] = it->heap[--it->nheap];
+  }
+  if (it->nheap) sift_down(it, 0);
+  return 1;
+}
+
+void xt__task_iter_close(xt__task_iter *it) {
+  if (!it) return;
+  sqlite3_finalize(it->list);
+  for (size_t i = 0; i < it->nheap; i++) free_chunk(it->heap[i]);
+  free(it->heap);
+  free_chunk(it->retired);
+  free(it);
+}
