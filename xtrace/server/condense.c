@@ -33,6 +33,9 @@ typedef struct thread {
   char *name;
   uint32_t name_len;
   int64_t events, first, last;
+  int64_t last_id; /* the thread's latest event, the usual parent of its next */
+  uint32_t last_seq;
+  int has_last;
 } thread;
 
 typedef struct edge {
@@ -188,51 +191,67 @@ static uint32_t lookup(const cond *c, int64_t id) {
     uint32_t s = c->slots[i];
     if (!s) return NONE;
     uint32_t seq = s - 1;
-    if (live(c, seq) && c->ids[seq % c->cap] == id) return seq;
+    if (live(c, seq) && c->ids[seq & (c->cap - 1)] == id) return seq;
   }
   return NONE;
 }
 
-/* Takes the first free or stale slot near the ID's home; with none in
- * reach, the event is not findable (its children count it unresolved). */
-static void insert(cond *c, int64_t id, uint32_t seq) {
-  uint32_t mask = c->nslots - 1;
+/* Finds the ID, or else puts seq in the first free or stale slot near its
+ * home, in one pass over the slots (each probe is a cache miss on a table of
+ * megabytes). Returns the sequence number of an earlier event with the ID,
+ * or NONE when seq went in; with no slot in reach, the event is not
+ * findable (its children count it unresolved). */
+static uint32_t find_or_insert(cond *c, int64_t id, uint32_t seq) {
+  uint32_t mask = c->nslots - 1, reuse = NONE;
   uint32_t i = (uint32_t)mix((uint64_t)id) & mask;
   for (int n = 0; n < PROBES; n++, i = (i + 1) & mask) {
     uint32_t s = c->slots[i];
-    if (!s || !live(c, s - 1)) {
-      c->slots[i] = seq + 1;
-      return;
+    if (!s) {
+      if (reuse == NONE) reuse = i;
+      break;
+    }
+    if (!live(c, s - 1)) {
+      if (reuse == NONE) reuse = i;
+    } else if (c->ids[(s - 1) & (c->cap - 1)] == id) {
+      return s - 1;
     }
   }
+  if (reuse != NONE) c->slots[reuse] = seq + 1;
+  return NONE;
 }
 
 /* The parent on the critical path is the one that happened latest; the
  * first of equals, as the UI picks it. */
 static void consider_parent(cond *c, uint32_t seq, uint32_t q) {
-  uint32_t at = seq % c->cap, best = c->pred[at];
-  if (best == NONE || !live(c, best) || c->ts[q % c->cap] > c->ts[best % c->cap]) c->pred[at] = q;
+  uint32_t at = seq & (c->cap - 1), best = c->pred[at];
+  if (best == NONE || !live(c, best) || c->ts[q & (c->cap - 1)] > c->ts[best & (c->cap - 1)]) c->pred[at] = q;
 }
 
 static void add_event(cond *c, uint32_t t, const xt__report_keys *k, int64_t ts) {
-  if (lookup(c, k->event_id) != NONE) {
+  uint32_t seq = c->nseq;
+  if (find_or_insert(c, k->event_id, seq) != NONE) {
     c->duplicates++;
     return;
   }
-  uint32_t seq = c->nseq++, at = seq % c->cap;
+  uint32_t at = seq & (c->cap - 1);
+  c->nseq++;
   c->ids[at] = k->event_id;
   c->ts[at] = ts;
   c->thr[at] = t;
   c->pred[at] = NONE;
-  insert(c, k->event_id, seq);
   c->last_seq = seq;
+  /* Most parents are the thread's own previous event: no table lookup. */
+  thread *th = t == NONE ? NULL : &c->threads[t];
+  int64_t prev_id = th && th->has_last ? th->last_id : 0;
+  uint32_t prev_seq = th ? th->last_seq : NONE;
+  if (th) th->last_id = k->event_id, th->last_seq = seq, th->has_last = 1;
   size_t n = k->n_parents < XT_PEEK_MAX_PARENTS ? k->n_parents : XT_PEEK_MAX_PARENTS;
   for (size_t i = 0; i < n; i++) {
     int64_t p = k->parents[i];
     if (p == 0 || p == k->event_id) continue;
-    uint32_t q = lookup(c, p);
+    uint32_t q = p == prev_id && live(c, prev_seq) ? prev_seq : lookup(c, p);
     if (q != NONE) {
-      add_edge(c, c->thr[q % c->cap], t);
+      add_edge(c, c->thr[q & (c->cap - 1)], t);
       consider_parent(c, seq, q);
     } else if (c->nlater < DEFERRED) {
       c->later[c->nlater++] = (deferred){seq, p};
@@ -252,7 +271,7 @@ static void resolve_later(cond *c) {
       c->unresolved++;
       continue;
     }
-    add_edge(c, c->thr[q % c->cap], c->thr[d.seq % c->cap]);
+    add_edge(c, c->thr[q & (c->cap - 1)], c->thr[d.seq & (c->cap - 1)]);
     consider_parent(c, d.seq, q);
   }
 }
@@ -303,7 +322,7 @@ static int critical_json(const cond *c, xt__buf *out) {
   int truncated = 0;
   uint32_t limit = c->nseq < c->cap ? c->nseq : c->cap;
   for (uint32_t cur = c->last_seq; c->nseq;) {
-    uint32_t at = cur % c->cap;
+    uint32_t at = cur & (c->cap - 1);
     int64_t ts = c->ts[at];
     if (!nseg || seg[nseg - 1].thread != c->thr[at]) {
       if (nseg == XT_CONDENSE_SEGMENTS) {
@@ -427,7 +446,8 @@ int xt__condense_task(sqlite3 *db, int64_t task, xt__buf *out) {
     xt__task_iter_close(it);
     return -ENOMEM;
   }
-  /* The event table is sized for the task, up to its bound. */
+  /* The event table is sized for the task, up to its bound; a power of two,
+   * so that a sequence number's place in the ring is seq & (cap - 1). */
   int64_t total = xt__task_iter_total(it);
   c->cap = 16;
   while (c->cap < XT_CONDENSE_EVENTS && c->cap < total) c->cap *= 2;
