@@ -102,6 +102,51 @@ static void test_walk_gives_time_then_arrival_order_across_chunks(void **st) {
   xt__task_iter_close(it);
 }
 
+/* Eight chunks of 2.4 MB whose times all interleave (a report of each in
+ * turn), more than the walk keeps in memory at once: it drops and reads
+ * chunks again, and still gives every report once, in time order. */
+static void test_walk_of_chunks_that_all_overlap_stays_in_order(void **st) {
+  fx *f = *st;
+  enum { CHUNKS = 8, PER = 20, LABEL = 120000 };
+  char *label = malloc(LABEL + 1);
+  uint8_t *raw = malloc(LABEL + 512);
+  memset(label, 'x', LABEL);
+  label[LABEL] = 0;
+  for (int k = 0; k < CHUNKS; k++) {
+    xt__batch *b = xt__batch_new();
+    for (int j = 0; j < PER; j++) {
+      Pubsub__XTraceReportv4 m = PUBSUB__XTRACE_REPORTV4__INIT;
+      m.has_task_id = m.has_event_id = m.has_timestamp = 1;
+      m.task_id = 9;
+      m.event_id = 1 + j * CHUNKS + k;
+      m.timestamp = 1700000000000000 + m.event_id;
+      m.label = label;
+      size_t len = pubsub__xtrace_reportv4__pack(&m, raw);
+      Pubsub__XTraceReportv4 *d;
+      assert_int_equal(xt__report_decode(raw, len, &b->arena, &d), 0);
+      assert_int_equal(xt__batch_add(b, d, xt__report_time(d, 0), raw, len), 0);
+    }
+    assert_int_equal(xt__store_apply(f->s, b), 0);
+    xt__batch_free(b);
+  }
+  free(label);
+  free(raw);
+  xt__task_iter *it;
+  assert_int_equal(xt__task_iter_open(f->db, 9, &it), 0);
+  int64_t ts;
+  const uint8_t *p;
+  uint32_t len;
+  for (int64_t want = 1; want <= CHUNKS * PER; want++) {
+    assert_int_equal(xt__task_iter_next(it, &ts, &p, &len), 1);
+    xt__report_keys k;
+    assert_int_equal(xt__report_peek(p, len, &k), 0);
+    assert_int_equal(k.event_id, want);
+    assert_int_equal(ts, 1700000000000000 + want);
+  }
+  assert_int_equal(xt__task_iter_next(it, &ts, &p, &len), 0);
+  xt__task_iter_close(it);
+}
+
 /* What one buffer held before the answers were streamed. */
 static int append(void *arg, const Pubsub__XTraceReportv4 *m, int64_t ts) {
   void **a = arg;
@@ -243,6 +288,7 @@ static void test_condensed_view_counts_threads_edges_and_critical_path(void **st
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_walk_gives_time_then_arrival_order_across_chunks, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_walk_of_chunks_that_all_overlap_stays_in_order, setup, teardown),
       cmocka_unit_test_setup_teardown(test_stream_is_byte_for_byte_the_buffered_answer, setup, teardown),
       cmocka_unit_test_setup_teardown(test_pages_walk_the_task_and_filter_by_thread, setup, teardown),
       cmocka_unit_test_setup_teardown(test_condensed_view_counts_threads_edges_and_critical_path, setup, teardown),

@@ -15,7 +15,16 @@
  * that arrive roughly in time order, one or two chunks (each at most
  * XT_CHUNK_MAX_BYTES), however long the task. Ties in time keep arrival
  * order: chunk rowid, then position in the chunk, which is the order the
- * whole-task sort used before. */
+ * whole-task sort used before.
+ *
+ * Chunks can overlap much more: a host whose clock is an hour behind puts
+ * an hour-old time into every chunk of its commits, and then every chunk of
+ * that hour is open at once. So the bytes of open chunks are bounded
+ * (DATA_BUDGET): past it, the bytes of the chunks whose next report is due
+ * last are dropped, keeping only their index (time, place and length of
+ * each report: 24 bytes a report), and read again when their turn comes. */
+
+#define DATA_BUDGET (16u << 20)
 
 typedef struct entry {
   int64_t ts;
@@ -24,7 +33,8 @@ typedef struct entry {
 
 typedef struct open_chunk {
   int64_t rowid;
-  uint8_t *data;
+  uint8_t *data; /* NULL while dropped for the budget */
+  size_t bytes;
   entry *v;
   size_t n, at;
 } open_chunk;
@@ -38,6 +48,8 @@ struct xt__task_iter {
   open_chunk **heap;      /* min-heap on (time of the chunk's next report, rowid) */
   size_t nheap, capheap;
   open_chunk *retired;    /* the chunk of the report last returned, freed on the next call */
+  size_t held;            /* bytes of the open chunks' data */
+  int own_txn;            /* the walk began the read transaction, and ends it */
 };
 
 static void free_chunk(open_chunk *c) {
@@ -90,33 +102,40 @@ static int push(xt__task_iter *it, open_chunk *c) {
   return 0;
 }
 
-/* Reads the pending chunk's bytes and its entries, sorted by time. A chunk
- * holds one commit's reports of the task, which mostly arrive in time order,
- * so the sort has little to do. Returns NULL in *out for an empty chunk. */
+/* Reads a chunk's bytes. Incremental blob I/O reads its pages straight into
+ * our buffer; a column read would first assemble a second copy of it. */
+static int read_bytes(xt__task_iter *it, int64_t rowid, uint8_t **out, size_t *n) {
+  sqlite3_blob *blob;
+  *out = NULL;
+  if (sqlite3_blob_open(it->db, "main", "chunks", "data", rowid, 0, &blob) != SQLITE_OK) return -EIO;
+  *n = (size_t)sqlite3_blob_bytes(blob);
+  uint8_t *p = *n ? malloc(*n) : NULL;
+  int rc = *n && !p ? SQLITE_NOMEM : *n ? sqlite3_blob_read(blob, p, (int)*n, 0) : SQLITE_OK;
+  sqlite3_blob_close(blob);
+  if (rc != SQLITE_OK) {
+    free(p);
+    return rc == SQLITE_NOMEM ? -ENOMEM : -EIO;
+  }
+  *out = p;
+  return 0;
+}
+
+/* Reads a chunk and its index, sorted by time. A chunk holds one commit's
+ * reports of the task, which mostly arrive in time order, so the sort has
+ * little to do. Returns NULL in *out for an empty chunk. */
 static int load_chunk(xt__task_iter *it, int64_t rowid, open_chunk **out) {
   *out = NULL;
-  /* Incremental blob I/O reads the chunk's pages straight into our buffer;
-   * a column read would first assemble a second copy of it. */
-  sqlite3_blob *blob;
-  if (sqlite3_blob_open(it->db, "main", "chunks", "data", rowid, 0, &blob) != SQLITE_OK) return -EIO;
-  size_t n = (size_t)sqlite3_blob_bytes(blob);
-  open_chunk *c = n ? calloc(1, sizeof *c) : NULL;
-  if (n && (!c || !(c->data = malloc(n)))) {
-    free(c);
-    sqlite3_blob_close(blob);
-    return -ENOMEM;
-  }
-  int rc = n ? sqlite3_blob_read(blob, c->data, (int)n, 0) : SQLITE_OK;
-  sqlite3_blob_close(blob);
-  if (!n) return 0;
-  if (rc != SQLITE_OK) {
+  open_chunk *c = calloc(1, sizeof *c);
+  if (!c) return -ENOMEM;
+  int err = read_bytes(it, rowid, &c->data, &c->bytes);
+  if (err || !c->bytes) {
     free_chunk(c);
-    return -EIO;
+    return err;
   }
   c->rowid = rowid;
   size_t cap = 0;
   const uint8_t *p = c->data;
-  size_t left = n;
+  size_t left = c->bytes;
   long k;
   int64_t ts;
   const uint8_t *raw;
@@ -145,8 +164,25 @@ static int load_chunk(xt__task_iter *it, int64_t rowid, open_chunk **out) {
     return 0;
   }
   qsort(c->v, c->n, sizeof *c->v, by_time_then_position);
+  it->held += c->bytes;
   *out = c;
   return 0;
+}
+
+/* Drops the bytes of the open chunks whose next report is due last until
+ * the budget holds again; the chunk at the top keeps its bytes. */
+static void keep_budget(xt__task_iter *it) {
+  while (it->held > DATA_BUDGET) {
+    open_chunk *victim = NULL;
+    for (size_t i = 1; i < it->nheap; i++) {
+      open_chunk *c = it->heap[i];
+      if (c->data && (!victim || before(victim, c))) victim = c;
+    }
+    if (!victim) return;
+    free(victim->data);
+    victim->data = NULL;
+    it->held -= victim->bytes;
+  }
 }
 
 /* Steps the list of chunks (earliest time first) to the next one. */
@@ -164,6 +200,9 @@ int xt__task_iter_open(sqlite3 *db, int64_t task, xt__task_iter **out) {
   xt__task_iter *it = calloc(1, sizeof *it);
   if (!it) return -ENOMEM;
   it->db = db;
+  /* One snapshot for the whole walk, also after the list of chunks is done
+   * and while dropped chunks are read again. */
+  if (sqlite3_get_autocommit(db)) it->own_txn = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
   /* The list carries no data, so the sort SQLite does for ORDER BY holds
    * two integers per chunk, not the task. */
   if (sqlite3_prepare_v2(db, "SELECT rowid, first FROM chunks WHERE task = ?1 ORDER BY first, rowid", -1,
@@ -209,13 +248,22 @@ int xt__task_iter_next(xt__task_iter *it, int64_t *ts, const uint8_t **raw, uint
     int err = load_chunk(it, it->pending_rowid, &c);
     if (!err && c) err = push(it, c);
     if (err) {
+      if (c) it->held -= c->bytes;
       free_chunk(c);
       return err;
     }
     if ((err = advance_list(it)) < 0) return err;
+    keep_budget(it);
   }
   if (it->nheap == 0) return 0;
   open_chunk *top = it->heap[0];
+  if (!top->data) {
+    /* The chunk's turn has come again after its bytes were dropped. */
+    int err = read_bytes(it, top->rowid, &top->data, &top->bytes);
+    if (err) return err;
+    it->held += top->bytes;
+    keep_budget(it);
+  }
   const entry *e = &top->v[top->at++];
   *ts = e->ts;
   *raw = top->data + e->off;
@@ -223,6 +271,7 @@ int xt__task_iter_next(xt__task_iter *it, int64_t *ts, const uint8_t **raw, uint
   if (top->at == top->n) {
     /* Its bytes stay until the next call, which the caller may still read. */
     it->retired = top;
+    it->held -= top->bytes;
     it->heap[0] = it->heap[--it->nheap];
   }
   if (it->nheap) sift_down(it, 0);
@@ -232,6 +281,7 @@ int xt__task_iter_next(xt__task_iter *it, int64_t *ts, const uint8_t **raw, uint
 void xt__task_iter_close(xt__task_iter *it) {
   if (!it) return;
   sqlite3_finalize(it->list);
+  if (it->own_txn) sqlite3_exec(it->db, "COMMIT", NULL, NULL, NULL);
   for (size_t i = 0; i < it->nheap; i++) free_chunk(it->heap[i]);
   free(it->heap);
   free_chunk(it->retired);
