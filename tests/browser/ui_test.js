@@ -169,7 +169,7 @@ async function hugeTask(page) {
   // The process that ran exec: its first page is the old program, its last the new one.
   const t = want.threads.find((x) => x.pid === 4003 && x.tid === 4003);
   await page.click('g.c-lane[data-pid="4003"][data-tid="4003"] rect.c-bar');
-  await page.waitForSelector('body[data-thread-loaded="4003:4003:0"]', { timeout: 60000 });
+  await page.waitForSelector('body[data-part-loaded="4003:4003:0"]', { timeout: 60000 });
   const first = await page.$$eval('svg.graph g.node text.meta', (m) => m.map((x) => x.textContent));
   check(first.length === Math.min(2000, t.events), 'opening a thread loads its first page of events', first.length);
   check(first.every((m) => m.startsWith('sh:4003')), 'before exec the events name the old program', first[0]);
@@ -178,7 +178,7 @@ async function hugeTask(page) {
     'the marker says which events of which thread are shown', shown);
   await page.click('button.pager.last');
   const lastOffset = Math.floor((t.events - 1) / 2000) * 2000;
-  await page.waitForSelector(`body[data-thread-loaded="4003:4003:${lastOffset}"]`, { timeout: 60000 });
+  await page.waitForSelector(`body[data-part-loaded="4003:4003:${lastOffset}"]`, { timeout: 60000 });
   const last = await page.$$eval('svg.graph g.node text.meta', (m) => m.map((x) => x.textContent));
   check(last.length === t.events - lastOffset && last.every((m) => m.startsWith('stage-two:4003')),
     'after exec the events show the new program\'s name', last[0]);
@@ -190,6 +190,16 @@ async function hugeTask(page) {
   await page.click('a.back-condensed');
   await page.waitForSelector('g.c-lane');
   check((await page.textContent('.too-large')).includes('Shown: the condensed view'), 'back to the condensed view');
+
+  // A whole process: its threads' events together, in time order.
+  const procEvents = want.threads.filter((x) => x.pid === 4001).reduce((n, x) => n + x.events, 0);
+  await page.click('g.c-proc-row[data-pid="4001"]');
+  await page.waitForSelector('body[data-part-loaded="4001:*:0"]', { timeout: 60000 });
+  const metas = await page.$$eval('svg.graph g.node text.meta', (m) => m.map((x) => x.textContent));
+  check(metas.length === Math.min(2000, procEvents) && metas.every((m) => m.startsWith('service:4001')),
+    'opening a process loads its events', metas.length);
+  check((await page.textContent('.too-large')).includes('of ' + procEvents.toLocaleString('en-US') + ' of process service (pid 4001)'),
+    'the marker names the process shown');
 }
 
 main().catch((e) => { console.error('ui_test: ' + (e && e.stack || e)); process.exitCode = 1; });

@@ -3,7 +3,8 @@
 // the thread's span as a bar on the task's time axis and its event count;
 // the causal edges between threads as arcs in the gutter (thicker for more
 // edges); the critical path as its runs on each thread, joined where it
-// moves from one thread to another. A click on a lane opens that thread.
+// moves from one thread to another. A click on a lane opens that thread, on
+// a process's title that process.
 'use strict';
 var XT = window.XT || (window.XT = {});
 
@@ -61,11 +62,14 @@ XT.CondensedView.prototype.render = function () {
   layout.rows.forEach(function (r) {
     if (r.kind === 'process') {
       var color = XT.colorFor(r.index);
-      g.appendChild(svg('text', { class: 'c-proc', x: 10, y: r.y + 17,
+      var head = svg('g', { class: 'c-proc-row', 'data-process': r.index, 'data-pid': r.proc.pid, role: 'button', tabindex: 0 });
+      head.appendChild(svg('rect', { class: 'c-lane-bg', x: 0, y: r.y, width: C_LABEL_W, height: C_HEAD_H }));
+      g.appendChild(head);
+      head.appendChild(svg('text', { class: 'c-proc', x: 10, y: r.y + 17,
         text: XT.truncate(XT.processTitle(r.proc) + '  pid ' + r.proc.pid + (r.proc.host ? ' @ ' + r.proc.host : '') +
           '  \u00b7  ' + XT.formatCount(r.proc.events) + ' events', 60) },
       svg('title', { text: r.proc.programs.map(function (p) { return p.name; }).join('\n') })));
-      g.appendChild(svg('rect', { class: 'c-proc-mark', x: 0, y: r.y + 6, width: 4, height: 14, fill: color }));
+      head.appendChild(svg('rect', { class: 'c-proc-mark', x: 0, y: r.y + 6, width: 4, height: 14, fill: color }));
       return;
     }
     var t = r.thread, color2 = XT.colorFor(r.procIndex);
@@ -116,14 +120,19 @@ XT.CondensedView.prototype.render = function () {
   });
   g.appendChild(crit);
 
-  body.addEventListener('click', function (ev) {
-    var lane = ev.target.closest ? ev.target.closest('g.c-lane') : null;
-    if (lane) self.onOpen(c.threads[+lane.getAttribute('data-thread')]);
-  });
-  body.addEventListener('keydown', function (ev) {
-    var lane = ev.target.closest ? ev.target.closest('g.c-lane') : null;
-    if (lane && (ev.key === 'Enter' || ev.key === ' ')) self.onOpen(c.threads[+lane.getAttribute('data-thread')]);
-  });
+  // onOpen gets {process: index, thread: index or null}.
+  var open = function (ev) {
+    var lane = ev.target.closest ? ev.target.closest('g.c-lane, g.c-proc-row') : null;
+    if (!lane) return;
+    if (lane.hasAttribute('data-thread')) {
+      var ti = +lane.getAttribute('data-thread');
+      self.onOpen({ process: c.threads[ti].process, thread: ti });
+    } else {
+      self.onOpen({ process: +lane.getAttribute('data-process'), thread: null });
+    }
+  };
+  body.addEventListener('click', open);
+  body.addEventListener('keydown', function (ev) { if (ev.key === 'Enter' || ev.key === ' ') open(ev); });
   root.appendChild(body);
   if (layout.lanes < c.threads.length) {
     root.appendChild(el('div', { class: 'muted c-more', text: 'The first ' + layout.lanes + ' of ' +

@@ -1,6 +1,6 @@
 // A task too large to draw whole (more than XT.DRAW_LIMIT events): the page
-// shows its condensed view first and loads the events of one thread, a page
-// at a time, when the user opens it. A marker above the stage always says
+// shows its condensed view first and loads the events of one thread or
+// process (a part), a page at a time, when the user opens it. A marker above the stage always says
 // that the task is not drawn whole and what is shown instead.
 'use strict';
 var XT = window.XT || (window.XT = {});
@@ -14,7 +14,7 @@ XT.LargeTask = function (page, cond) {
   this.page = page;
   this.cond = cond;
   this.id = page.id;
-  this.thread = null;
+  this.part = null;
   this.offset = 0;
   this.loads = 0;
 };
@@ -57,7 +57,7 @@ XT.LargeTask.prototype.render = function () {
 
 XT.LargeTask.prototype.showCondensed = function () {
   var el = XT.el, self = this, c = this.cond;
-  this.thread = null;
+  this.part = null;
   this.graph = null;
   this.select(null);
   XT.clear(this.bar).appendChild(el('span', { class: 'tab active', text: 'Condensed view' }));
@@ -66,22 +66,24 @@ XT.LargeTask.prototype.showCondensed = function () {
     (c.threads.length === 1 ? ' thread' : ' threads') + ' in ' + c.processes.length +
     (c.processes.length === 1 ? ' process' : ' processes') + ', ' + XT.formatCount(c.edges.length) +
     ' thread-to-thread links and the critical path (' + XT.formatCount(c.critical.events) + ' events' +
-    (c.critical.truncated ? ', cut short' : '') + '). Open a thread to load its events.'));
+    (c.critical.truncated ? ', cut short' : '') + '). Open a thread or a process to load its events.'));
   this.page.graphHost.classList.add('scroll');
-  var view = new XT.CondensedView(this.page.graphHost, c, function (t) { self.openThread(t); });
+  var view = new XT.CondensedView(this.page.graphHost, c, function (part) { self.open(part); });
   view.render();
 };
 
-XT.LargeTask.prototype.openThread = function (t) {
-  this.thread = t;
+// part: {process: index, thread: index or null} in the condensed view.
+XT.LargeTask.prototype.open = function (part) {
+  var c = this.cond, proc = c.processes[part.process], t = part.thread === null ? null : c.threads[part.thread];
+  this.part = { proc: proc, thread: t, events: t ? t.events : proc.events };
   this.load(0);
 };
 
 XT.LargeTask.prototype.load = function (offset) {
-  var self = this, t = this.thread, c = this.cond, proc = c.processes[t.process];
+  var self = this, part = this.part, proc = part.proc, t = part.thread;
   var seq = ++this.loads;
   this.offset = offset;
-  var q = 'host=' + encodeURIComponent(proc.host) + '&pid=' + proc.pid + '&tid=' + t.tid +
+  var q = 'host=' + encodeURIComponent(proc.host) + '&pid=' + proc.pid + (t ? '&tid=' + t.tid : '') +
     '&offset=' + offset + '&limit=' + XT.THREAD_PAGE;
   this.setMarker('Loading events ' + XT.formatCount(offset + 1) + '\u2026 of ' + this.where() + '.');
   return XT.fetchJSON('/api/tasks/' + this.id + '/reports?' + q).then(function (p) {
@@ -95,16 +97,17 @@ XT.LargeTask.prototype.load = function (offset) {
     self.renderBar(p);
     var last = offset + p.reports.length;
     self.setMarker('Shown: events ' + XT.formatCount(offset + 1) + '\u2013' + XT.formatCount(last) + ' of ' +
-      XT.formatCount(t.events) + ' of ' + self.where() + ', in time order; parents among the others are listed by ID in the details.');
-    document.body.setAttribute('data-thread-loaded', proc.pid + ':' + t.tid + ':' + offset);
+      XT.formatCount(part.events) + ' of ' + self.where() + ', in time order; parents among the others are listed by ID in the details.');
+    document.body.setAttribute('data-part-loaded', proc.pid + ':' + (t ? t.tid : '*') + ':' + offset);
   }).catch(function (err) {
     if (seq === self.loads) self.setMarker('Could not load the events of ' + self.where() + ': ' + err.message);
   });
 };
 
 XT.LargeTask.prototype.where = function () {
-  var t = this.thread, proc = this.cond.processes[t.process];
-  return 'thread ' + (t.name ? t.name + ' ' : '') + '(tid ' + t.tid + ') of ' + XT.processTitle(proc) + ' (pid ' + proc.pid + ')';
+  var t = this.part.thread, proc = this.part.proc;
+  var p = XT.processTitle(proc) + ' (pid ' + proc.pid + ')';
+  return t ? 'thread ' + (t.name ? t.name + ' ' : '') + '(tid ' + t.tid + ') of ' + p : 'process ' + p;
 };
 
 XT.LargeTask.prototype.setMarker = function (text) {
@@ -114,8 +117,8 @@ XT.LargeTask.prototype.setMarker = function (text) {
 };
 
 XT.LargeTask.prototype.renderBar = function (p) {
-  var el = XT.el, self = this, t = this.thread, size = XT.THREAD_PAGE;
-  var lastPage = Math.max(0, Math.floor((t.events - 1) / size) * size);
+  var el = XT.el, self = this, size = XT.THREAD_PAGE;
+  var lastPage = Math.max(0, Math.floor((this.part.events - 1) / size) * size);
   var go = function (label, cls, offset, enabled) {
     return el('button', { class: 'pager ' + cls, disabled: !enabled, onclick: function () { self.load(offset); } }, label);
   };
