@@ -282,6 +282,20 @@ static void test_condensed_view_counts_threads_edges_and_critical_path(void **st
       "{\"thread\":0,\"events\":1,\"first\":1700000000000000,\"last\":1700000000000000},"
       "{\"thread\":1,\"events\":3,\"first\":1700000000000010,\"last\":1700000000000050},"
       "{\"thread\":0,\"events\":1,\"first\":1700000000000060,\"last\":1700000000000060}]}}");
+  /* Asked again: the kept answer, the same bytes. */
+  xt__buf_init(&b);
+  assert_int_equal(xt__condense_task(f->db, 5, &b), 0);
+  char *again = xt__buf_steal(&b, NULL);
+  assert_string_equal(again, got);
+  free(again);
+  free(got);
+  /* A report more: a new answer, not the kept one. */
+  COMMIT(f, {5, 300, 1700000000000080, 3, 3, {103}, "late"});
+  xt__buf_init(&b);
+  assert_int_equal(xt__condense_task(f->db, 5, &b), 0);
+  got = xt__buf_steal(&b, NULL);
+  assert_non_null(strstr(got, "\"reports\":10,"));
+  assert_non_null(strstr(got, "{\"from\":0,\"to\":3,\"count\":1}"));
   free(got);
 }
 

@@ -8,7 +8,9 @@
  * task serves it. Memory is bounded whatever the task's size: the event
  * table that resolves parents keeps the last XT_CONDENSE_EVENTS events
  * (about 32 bytes each), threads and edges are capped, and whatever falls
- * outside the bounds is counted in the answer, never silently dropped. */
+ * outside the bounds is counted in the answer, never silently dropped.
+ * The last 8 answers (each up to 1 MiB) are kept, keyed by the task's state,
+ * so opening the same task again costs no walk. */
 #ifndef XT_SERVER_CONDENSE_H
 #define XT_SERVER_CONDENSE_H
 

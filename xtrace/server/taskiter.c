@@ -42,7 +42,7 @@ typedef struct open_chunk {
 struct xt__task_iter {
   sqlite3 *db;
   sqlite3_stmt *list;
-  int64_t total;
+  int64_t total, version;
   int pending;            /* the list statement has a chunk not opened yet */
   int64_t pending_rowid, pending_first;
   open_chunk **heap;      /* min-heap on (time of the chunk's next report, rowid) */
@@ -216,13 +216,13 @@ int xt__task_iter_open(sqlite3 *db, int64_t task, xt__task_iter **out) {
    * same snapshot. */
   sqlite3_stmt *count = NULL;
   int err = advance_list(it);
-  if (!err && sqlite3_prepare_v2(db, "SELECT coalesce(sum(n), 0) FROM chunks WHERE task = ?1", -1, &count, NULL) !=
+  if (!err && sqlite3_prepare_v2(db, "SELECT coalesce(sum(n), 0), coalesce(max(rowid), 0) FROM chunks WHERE task = ?1", -1, &count, NULL) !=
                   SQLITE_OK)
     err = -EIO;
   if (!err) {
     sqlite3_bind_int64(count, 1, task);
     if (sqlite3_step(count) == SQLITE_ROW)
-      it->total = sqlite3_column_int64(count, 0);
+      it->total = sqlite3_column_int64(count, 0), it->version = sqlite3_column_int64(count, 1);
     else
       err = -EIO;
   }
@@ -236,6 +236,11 @@ int xt__task_iter_open(sqlite3 *db, int64_t task, xt__task_iter **out) {
 }
 
 int64_t xt__task_iter_total(const xt__task_iter *it) { return it->total; }
+
+/* Chunks are only ever added to a task (or the task deleted whole), and a
+ * new chunk's rowid is above every earlier one of the task: the newest
+ * rowid with the count changes whenever the task does. */
+int64_t xt__task_iter_version(const xt__task_iter *it) { return it->version; }
 
 int xt__task_iter_next(xt__task_iter *it, int64_t *ts, const uint8_t **raw, uint32_t *len) {
   free_chunk(it->retired);

@@ -4,7 +4,7 @@
  * This is the one read primitive every view of a task is built on (the
  * compatibility endpoints, the pages of the JSON API, the condensed view):
  * a store backend that can walk a task's reports in this order implements
- * these four functions and gets every task view. */
+ * these functions and gets every task view. */
 #ifndef XT_SERVER_TASKITER_H
 #define XT_SERVER_TASKITER_H
 
@@ -20,6 +20,10 @@ int xt__task_iter_open(sqlite3 *db, int64_t task, xt__task_iter **out);
 
 /* The number of stored reports of the task, counted at open. */
 int64_t xt__task_iter_total(const xt__task_iter *it);
+
+/* A value that, with the total, changes whenever the task's stored reports
+ * do: what a cache of a view of the task is keyed on. */
+int64_t xt__task_iter_version(const xt__task_iter *it);
 
 /* The next report: returns 1 and sets its stored time and serialized bytes
  * (valid until the next call), 0 after the last, or a negative errno. */
