@@ -299,13 +299,13 @@ static void test_condensed_view_counts_threads_edges_and_critical_path(void **st
   free(got);
 }
 
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_walk_gives_time_then_arrival_order_across_chunks, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_walk_of_chunks_that_all_overlap_stays_in_order, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_stream_is_byte_for_byte_the_buffered_answer, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_pages_walk_the_task_and_filter_by_thread, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_condensed_view_counts_threads_edges_and_critical_path, setup, teardown),
+      T(test_walk_gives_time_then_arrival_order_across_chunks), T(test_walk_of_chunks_that_all_overlap_stays_in_order),
+      T(test_stream_is_byte_for_byte_the_buffered_answer), T(test_pages_walk_the_task_and_filter_by_thread),
+      T(test_condensed_view_counts_threads_edges_and_critical_path),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
