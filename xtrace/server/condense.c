@@ -7,6 +7,7 @@
 
 #include "peek.h"
 #include "taskiter.h"
+#include "viewcache.h"
 
 #define MAX_PROGRAMS 8 /* distinct command lines listed per process (exec) */
 #define PROBES 64      /* a lookup in the event table gives up after this many slots */
@@ -438,68 +439,16 @@ static void free_cond(cond *c) {
   free(c);
 }
 
-/* The last few answers, keyed by the task's state (taskiter.h): the view of
- * a million events takes a second of CPU, and a user goes back and forth
- * between the condensed view and a thread of it. */
-#define CACHED 8
-#define CACHE_MAX_ANSWER (1u << 20)
+/* One walk at a time: each holds up to ~44 MiB (the event table), so that
+ * is what the server spends on condensed views however many clients ask at
+ * once; a client asking for a task another one is walking then gets the
+ * kept answer. */
+static pthread_mutex_t walk_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static struct cached {
-  int64_t task, total, version;
-  char *json;
-  size_t len;
-  uint64_t used;
-} cache[CACHED];
-static uint64_t cache_clock;
-static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static int from_cache(int64_t task, int64_t total, int64_t version, xt__buf *out) {
-  int hit = 0;
-  pthread_mutex_lock(&cache_lock);
-  for (int i = 0; i < CACHED && !hit; i++) {
-    struct cached *e = &cache[i];
-    if (e->json && e->task == task && e->total == total && e->version == version) {
-      xt__buf_put(out, e->json, e->len);
-      e->used = ++cache_clock;
-      hit = 1;
-    }
-  }
-  pthread_mutex_unlock(&cache_lock);
-  return hit;
-}
-
-static void to_cache(int64_t task, int64_t total, int64_t version, const char *json, size_t len) {
-  char *copy = len <= CACHE_MAX_ANSWER ? malloc(len) : NULL;
-  if (!copy) return;
-  memcpy(copy, json, len);
-  pthread_mutex_lock(&cache_lock);
-  struct cached *victim = &cache[0];
-  for (int i = 0; i < CACHED; i++) {
-    if (cache[i].json && cache[i].task == task) {
-      victim = &cache[i]; /* an older state of the same task */
-      break;
-    }
-    if (!cache[i].json || cache[i].used < victim->used) victim = &cache[i];
-  }
-  free(victim->json);
-  *victim = (struct cached){task, total, version, copy, len, ++cache_clock};
-  pthread_mutex_unlock(&cache_lock);
-}
-
-int xt__condense_task(sqlite3 *db, int64_t task, xt__buf *out) {
-  xt__task_iter *it;
-  int err = xt__task_iter_open(db, task, &it);
-  if (err) return err;
-  int64_t total = xt__task_iter_total(it), version = xt__task_iter_version(it);
-  if (from_cache(task, total, version, out)) {
-    xt__task_iter_close(it);
-    return out->oom ? -ENOMEM : 0;
-  }
+static int walk_task(xt__task_iter *it, int64_t task, int64_t total, int64_t version, xt__buf *out) {
+  int err = 0;
   cond *c = calloc(1, sizeof *c);
-  if (!c) {
-    xt__task_iter_close(it);
-    return -ENOMEM;
-  }
+  if (!c) return -ENOMEM;
   /* The event table is sized for the task, up to its bound; a power of two,
    * so that a sequence number's place in the ring is seq & (cap - 1). */
   c->cap = 16;
@@ -520,13 +469,33 @@ int xt__condense_task(sqlite3 *db, int64_t task, xt__buf *out) {
     for (uint32_t i = 0; i < 2 * XT_CONDENSE_EDGES; i++) c->edges[i].from = NONE;
     err = walk(c, it);
   }
-  xt__task_iter_close(it);
   size_t start = out->len;
   if (!err) {
     resolve_later(c);
     err = to_json(c, task, out);
   }
   free_cond(c);
-  if (!err) to_cache(task, total, version, out->data + start, out->len - start);
+  if (!err) xt__viewcache_put(task, total, version, out->data + start, out->len - start);
+  return err;
+}
+
+int xt__condense_task(sqlite3 *db, int64_t task, xt__buf *out) {
+  xt__task_iter *it;
+  int err = xt__task_iter_open(db, task, &it);
+  if (err) return err;
+  int64_t total = xt__task_iter_total(it), version = xt__task_iter_version(it);
+  if (xt__viewcache_get(task, total, version, out)) {
+    xt__task_iter_close(it);
+    return out->oom ? -ENOMEM : 0;
+  }
+  pthread_mutex_lock(&walk_lock);
+  if (xt__viewcache_get(task, total, version, out)) {
+    pthread_mutex_unlock(&walk_lock);
+    xt__task_iter_close(it);
+    return out->oom ? -ENOMEM : 0;
+  }
+  err = walk_task(it, task, total, version, out);
+  pthread_mutex_unlock(&walk_lock);
+  xt__task_iter_close(it);
   return err;
 }
