@@ -187,13 +187,13 @@ static enum MHD_Result handle_reports(xt__http *h, struct MHD_Connection *c, con
   return ret;
 }
 
-/* A decimal int32 for the pid and tid filters; 0 or -1. */
+/* A decimal int32 for the pid and tid filters (digits, a '-' before them
+ * for a negative one, nothing else); 0 or -1. */
 static int parse_i32(const char *s, int32_t *out) {
-  char *end;
-  errno = 0;
-  long v = strtol(s, &end, 10);
-  if (!*s || *end || errno || v < INT32_MIN || v > INT32_MAX) return -1;
-  *out = (int32_t)v;
+  int neg = *s == '-';
+  long long v = parse_count(s + neg);
+  if (v < 0 || (neg ? -v < INT32_MIN : v > INT32_MAX)) return -1;
+  *out = (int32_t)(neg ? -v : v);
   return 0;
 }
 
