@@ -41,15 +41,15 @@ typedef struct open_chunk {
 
 struct xt__task_iter {
   sqlite3 *db;
-  sqlite3_stmt *list;
   int64_t total, version;
-  int pending;            /* the list statement has a chunk not opened yet */
-  int64_t pending_rowid, pending_first;
+  struct listed {
+    int64_t rowid, first;
+  } *list;                /* the task's chunks, earliest time first */
+  size_t nlist, next;     /* list[next] is the first not opened yet */
   open_chunk **heap;      /* min-heap on (time of the chunk's next report, rowid) */
   size_t nheap, capheap;
   open_chunk *retired;    /* the chunk of the report last returned, freed on the next call */
   size_t held;            /* bytes of the open chunks' data */
-  int own_txn;            /* the walk began the read transaction, and ends it */
 };
 
 static void free_chunk(open_chunk *c) {
@@ -187,49 +187,58 @@ static void keep_budget(xt__task_iter *it) {
   }
 }
 
-/* Steps the list of chunks (earliest time first) to the next one. */
-static int advance_list(xt__task_iter *it) {
-  int rc = sqlite3_step(it->list);
-  it->pending = rc == SQLITE_ROW;
-  if (it->pending) {
-    it->pending_rowid = sqlite3_column_int64(it->list, 0);
-    it->pending_first = sqlite3_column_int64(it->list, 1);
+/* Reads the task's chunks (rowid and earliest time, 16 bytes each: a chunk
+ * holds a commit's reports of the task, dozens as a rule), its count and its
+ * version. */
+static int read_list(xt__task_iter *it, int64_t task) {
+  sqlite3_stmt *st = NULL;
+  /* The list carries no data, so the sort SQLite does for ORDER BY holds
+   * two integers per chunk, not the task. */
+  if (sqlite3_prepare_v2(it->db, "SELECT rowid, first FROM chunks WHERE task = ?1 ORDER BY first, rowid", -1, &st,
+                         NULL) != SQLITE_OK)
+    return -EIO;
+  sqlite3_bind_int64(st, 1, task);
+  size_t cap = 0;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (it->nlist == cap) {
+      cap = cap ? cap * 2 : 64;
+      struct listed *l = realloc(it->list, cap * sizeof *l);
+      if (!l) {
+        sqlite3_finalize(st);
+        return -ENOMEM;
+      }
+      it->list = l;
+    }
+    it->list[it->nlist++] = (struct listed){sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1)};
   }
-  return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -EIO;
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) return -EIO;
+  if (sqlite3_prepare_v2(it->db, "SELECT coalesce(sum(n), 0), coalesce(max(rowid), 0) FROM chunks WHERE task = ?1",
+                         -1, &st, NULL) != SQLITE_OK)
+    return -EIO;
+  sqlite3_bind_int64(st, 1, task);
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) it->total = sqlite3_column_int64(st, 0), it->version = sqlite3_column_int64(st, 1);
+  sqlite3_finalize(st);
+  return rc == SQLITE_ROW ? 0 : -EIO;
 }
 
+/* The list and the count are read in one short transaction, and each chunk
+ * later in a read of its own: a slow client holds no read transaction open,
+ * which would keep SQLite from checkpointing the WAL for as long as it
+ * reads. Chunks are never changed once written, so the walk still sees the
+ * task as it was at the start (reports committed since are not in it); one
+ * deleted meanwhile (retention) ends the walk with an error. */
 int xt__task_iter_open(sqlite3 *db, int64_t task, xt__task_iter **out) {
   xt__task_iter *it = calloc(1, sizeof *it);
   if (!it) return -ENOMEM;
   it->db = db;
-  /* One snapshot for the whole walk, also after the list of chunks is done
-   * and while dropped chunks are read again. */
-  if (sqlite3_get_autocommit(db)) it->own_txn = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
-  /* The list carries no data, so the sort SQLite does for ORDER BY holds
-   * two integers per chunk, not the task. */
-  if (sqlite3_prepare_v2(db, "SELECT rowid, first FROM chunks WHERE task = ?1 ORDER BY first, rowid", -1,
-                         &it->list, NULL) != SQLITE_OK) {
-    xt__log("http", "task walk: %s", sqlite3_errmsg(db));
-    xt__task_iter_close(it);
-    return -EIO;
-  }
-  sqlite3_bind_int64(it->list, 1, task);
-  /* The count is read while the list statement is running, so both see the
-   * same snapshot. */
-  sqlite3_stmt *count = NULL;
-  int err = advance_list(it);
-  if (!err && sqlite3_prepare_v2(db, "SELECT coalesce(sum(n), 0), coalesce(max(rowid), 0) FROM chunks WHERE task = ?1", -1, &count, NULL) !=
-                  SQLITE_OK)
-    err = -EIO;
-  if (!err) {
-    sqlite3_bind_int64(count, 1, task);
-    if (sqlite3_step(count) == SQLITE_ROW)
-      it->total = sqlite3_column_int64(count, 0), it->version = sqlite3_column_int64(count, 1);
-    else
-      err = -EIO;
-  }
-  sqlite3_finalize(count);
+  int own = sqlite3_get_autocommit(db) && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+  int err = read_list(it, task);
+  if (own) sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
   if (err) {
+    xt__log("http", "task walk: %s", sqlite3_errmsg(db));
     xt__task_iter_close(it);
     return err;
   }
@@ -250,16 +259,16 @@ int xt__task_iter_next(xt__task_iter *it, int64_t *ts, const uint8_t **raw, uint
   /* Open every chunk that may hold a report due before the earliest one in
    * hand: its earliest time is at most that report's (equal times may come
    * from a chunk that arrived earlier, so they are opened too). */
-  while (it->pending && (it->nheap == 0 || it->pending_first <= it->heap[0]->v[it->heap[0]->at].ts)) {
+  while (it->next < it->nlist &&
+         (it->nheap == 0 || it->list[it->next].first <= it->heap[0]->v[it->heap[0]->at].ts)) {
     open_chunk *c;
-    int err = load_chunk(it, it->pending_rowid, &c);
+    int err = load_chunk(it, it->list[it->next++].rowid, &c);
     if (!err && c) err = push(it, c);
     if (err) {
       if (c) it->held -= c->bytes;
       free_chunk(c);
       return err;
     }
-    if ((err = advance_list(it)) < 0) return err;
     keep_budget(it);
   }
   if (it->nheap == 0) return 0;
@@ -287,8 +296,7 @@ int xt__task_iter_next(xt__task_iter *it, int64_t *ts, const uint8_t **raw, uint
 
 void xt__task_iter_close(xt__task_iter *it) {
   if (!it) return;
-  sqlite3_finalize(it->list);
-  if (it->own_txn) sqlite3_exec(it->db, "COMMIT", NULL, NULL, NULL);
+  free(it->list);
   for (size_t i = 0; i < it->nheap; i++) free_chunk(it->heap[i]);
   free(it->heap);
   free_chunk(it->retired);

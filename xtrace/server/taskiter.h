@@ -13,9 +13,10 @@
 
 typedef struct xt__task_iter xt__task_iter;
 
-/* Starts walking a task (an unknown task walks nothing). The iterator reads
- * through db until closed; one read transaction, so the walk sees one
- * snapshot. Returns 0 or a negative errno. */
+/* Starts walking a task (an unknown task walks nothing): the task as it is
+ * now; reports stored later are not in the walk. The iterator reads through
+ * db until closed, but holds no read transaction open between calls.
+ * Returns 0 or a negative errno. */
 int xt__task_iter_open(sqlite3 *db, int64_t task, xt__task_iter **out);
 
 /* The number of stored reports of the task, counted at open. */
