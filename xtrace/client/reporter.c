@@ -463,16 +463,18 @@ static void *reporter_main(void *arg) {
   while (ready && !atomic_load(&rep.stop)) {
     uint32_t seen = atomic_load(&rep.wake_word);
     size_t taken = 0;
+    bool linked = true;
     /* Busy only while the process exits (an exiting thread is sending). */
     if (sender_take()) {
       taken = sender_ready() ? pump() : 0;
+      linked = rep.link.fd >= 0;
       sender_give();
     }
     if (taken >= BACKLOG_RECORDS) continue;
     /* Producers never wake us (that would be a syscall on their path), so
      * poll, backing off while idle. */
     if (taken) idle_ms = TRICKLE_MS;
-    sleep_ms(seen, rep.link.fd < 0 ? BACKOFF_MIN_MS : idle_ms);
+    sleep_ms(seen, linked ? idle_ms : BACKOFF_MIN_MS);
     if (!taken && idle_ms < IDLE_MAX_MS) idle_ms *= 2;
   }
   if (sender_take()) disconnect(); /* else an exiting thread holds it */

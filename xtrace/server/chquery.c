@@ -12,6 +12,7 @@
 #include "log.h"
 #include "reader.h"
 #include "rowbin.h"
+#include "taskiter.h"
 
 #define QUERY_TIMEOUT_MS 30000
 
@@ -202,48 +203,53 @@ static int ch_task(void *h, int64_t task, xt__buf *out) {
   return rc < 0 ? rc : rc == 0 ? -ENOENT : 0;
 }
 
-static long ch_reports(void *h, int64_t task, xt__report_cb fn, void *arg) {
-  chq *q = h;
+int xt__chquery_iter(xt__reader *rd, int64_t task, xt__task_iter **out) {
+  chq *q = rd->h;
   xt__buf sql, ans;
   xt__buf_init(&sql);
   xt__buf_init(&ans);
   /* Not FINAL, which on a Distributed table cost several times the query
    * itself: a row stored twice is an exact copy (a retried INSERT sends
-   * the same rows, sequence numbers included), so in (time, seq) order the
-   * copies are adjacent and are skipped here, as the table's merges would
-   * collapse them. */
+   * the same rows, sequence numbers included), so in (time, seq, event)
+   * order the copies are adjacent, and the walk skips them as the table's
+   * merges would collapse them. */
   xt__buf_printf(&sql,
                  "SELECT time, seq, event, data FROM %s.reports WHERE task = %" PRIu64
                  " ORDER BY time, seq, event FORMAT RowBinary",
                  q->u->db, (uint64_t)task);
-  long rc = query(q, &sql, &ans), n = 0;
+  int rc = query(q, &sql, &ans);
   xt__buf_free(&sql);
-  xt__rb r = {(const uint8_t *)ans.data, (const uint8_t *)ans.data + ans.len, 0};
-  uint64_t prev[3] = {0, 0, 0};
-  int have_prev = 0;
-  while (rc == 0 && r.p < r.end) {
-    uint64_t key[3];
-    key[0] = xt__rb_u64(&r);
-    key[1] = xt__rb_u64(&r);
-    key[2] = xt__rb_u64(&r);
-    int64_t ts = (int64_t)key[0];
-    size_t len;
-    const char *raw = xt__rb_str(&r, &len);
-    if (r.bad) {
-      rc = -EIO;
-      break;
-    }
-    if (have_prev && memcmp(key, prev, sizeof key) == 0) continue;
-    memcpy(prev, key, sizeof key);
-    have_prev = 1;
-    Pubsub__XTraceReportv4 *m = pubsub__xtrace_reportv4__unpack(NULL, len, (const uint8_t *)raw);
+  if (rc < 0) {
+    xt__buf_free(&ans);
+    return rc;
+  }
+  size_t len = ans.len;
+  uint8_t *rows = (uint8_t *)xt__buf_steal(&ans, NULL);
+  if (!rows) return -ENOMEM;
+  return xt__task_iter_from_rows(rows, len, out);
+}
+
+static long ch_reports(void *h, int64_t task, xt__report_cb fn, void *arg) {
+  xt__reader rd = {NULL, h};
+  xt__task_iter *it;
+  int rc = xt__chquery_iter(&rd, task, &it);
+  if (rc < 0) return rc;
+  long n = 0;
+  int64_t ts;
+  const uint8_t *raw;
+  uint32_t len;
+  while ((rc = xt__task_iter_next(it, &ts, &raw, &len)) == 1) {
+    Pubsub__XTraceReportv4 *m = pubsub__xtrace_reportv4__unpack(NULL, len, raw);
     if (!m) continue;
     n++;
     int k = fn(arg, m, ts);
     if (k != 1) pubsub__xtrace_reportv4__free_unpacked(m, NULL);
-    if (k < 0) rc = k;
+    if (k < 0) {
+      rc = k;
+      break;
+    }
   }
-  xt__buf_free(&ans);
+  xt__task_iter_close(it);
   return rc < 0 ? rc : n;
 }
 

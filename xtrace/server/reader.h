@@ -53,6 +53,10 @@ static inline long xt__reader_reports(xt__reader *r, int64_t task, xt__report_cb
  * someone else owns (the writer's). u must outlive the reader. */
 int xt__chquery_open(const xt__ch_url *u, xt__reader *out);
 int xt__chquery_borrow(const xt__ch_url *u, xt__ch *c, xt__reader *out);
+/* A walk over one task's reports through a ClickHouse reader (the
+ * primitive of the task views, taskiter.h). */
+struct xt__task_iter;
+int xt__chquery_iter(xt__reader *r, int64_t task, struct xt__task_iter **out);
 /* The connection of a ClickHouse reader. */
 xt__ch *xt__chquery_conn(xt__reader *r);
 
