@@ -102,7 +102,10 @@ done
 
 # 2. The same reports, the same JSON as SQLite's.
 for path in "/interactive/reports/1234abcd5678ef01,2,3" "/reports/1234abcd5678ef01" \
-            "/api/tasks?q=BACKEND" "/api/tasks?tag=rpc" "/api/tasks?process=front" "/api/tasks?q=other&limit=5"; do
+            "/api/tasks?q=BACKEND" "/api/tasks?tag=rpc" "/api/tasks?process=front" "/api/tasks?q=other&limit=5" \
+            "/api/tasks/1234abcd5678ef01/reports?limit=2" "/api/tasks/1234abcd5678ef01/reports?offset=1&pid=202" \
+            "/api/tasks/1234abcd5678ef01/reports?host=beta&tid=202" "/api/tasks/1234abcd5678ef01/condensed" \
+            "/api/tasks/2/condensed"; do
   ref=$(get s "$path")
   [ "$(get a "$path")" = "$ref" ] || { echo "sqlite: $ref" >&2; echo "clickhouse: $(get a "$path")" >&2; fail "$path differs from SQLite"; }
   [ "$(get b "$path")" = "$ref" ] || fail "$path on B differs from SQLite"
@@ -125,6 +128,10 @@ done
 # 3. The split task: one task of 60 reports in order, on both.
 split_a=$(get a /interactive/reports/5117)
 [ "$split_a" = "$(get b /interactive/reports/5117)" ] || fail "the split task differs between the collectors"
+[ "$(get a /api/tasks/5117/condensed)" = "$(get b /api/tasks/5117/condensed)" ] ||
+  fail "the split task's condensed view differs between the collectors"
+[ "$(get b '/api/tasks/5117/reports?offset=25&limit=10' | jq -c '[.total, [.reports[].EventID], .next]')" = \
+  '[60,["26","27","28","29","30","31","32","33","34","35"],35]' ] || fail "a page of the split task is wrong"
 [ "$(jq -c '[.[0].reports[].EventID | tonumber]' <<<"$split_a")" = "$(jq -c '[range(1; 61)]' <<<null)" ] ||
   fail "the split task does not hold events 1..60 in order"
 [ "$(jq -c '.[] | select(.id == "0000000000005117") | [.reports, .first, .last]' <<<"$tasks_b")" = \
@@ -151,6 +158,7 @@ curl -sS --fail "${XT_CH_HTTP[1]}/?insert_distributed_sync=1" \
   --data-binary "INSERT INTO xt.reports SELECT * FROM xt.reports WHERE task = $((0x5117))" || fail "no copy inserted"
 [ "$(xt_ch_query 2 "SELECT count() FROM xt.reports WHERE task = $((0x5117))")" -eq 120 ] || fail "the copy is not stored"
 [ "$(get b /interactive/reports/5117)" = "$split_a" ] || fail "rows stored twice show twice"
+[ "$(get b /api/tasks/5117/reports | jq .total)" -eq 60 ] || fail "rows stored twice count twice in a page"
 [ "$(get b '/api/tasks?limit=1000' | jq -c '.[] | select(.id == "0000000000005117")')" = "$split_sum" ] ||
   fail "rows stored twice change the summary"
 
