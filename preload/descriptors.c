@@ -1,18 +1,19 @@
 /*
  * The descriptor calls two families share: write and writev carry the
- * program's log lines on fds 1 and 2 (logging_fd.c) and socket traffic on any
+ * program's log lines on fds 1 and 2 (logging/fd.c) and socket traffic on any
  * other descriptor (sockets.c); read and close matter to sockets only. Each
  * hook here decides which family the descriptor is the business of and hands
  * the call over, so the two families never call each other.
  *
  * write on a stream that is not traced (a filter's stdout) stays a compare
- * or two and the real call, inline here, as in the stdio hooks.
+ * or two and the real call, inline here, as in the stdio hooks; writev is the
+ * same dispatch with its own signature.
  */
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "internal.h"
-#include "logging.h"
+#include "logging/logging.h"
 
 XTP_HOOK ssize_t write(int fd, const void *p, size_t n) {
   int s = xtp_stream_of_fd(fd);

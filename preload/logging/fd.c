@@ -4,7 +4,7 @@
  * over for those two descriptors. The same output paths as the stdio hooks
  * (logging.h, xtp_out_before), without a FILE buffer.
  *
- * Signal handlers call write(): see linebuf.c for why the write path is
+ * Signal handlers call write(): see logging/linebuf.c for why the write path is
  * safe there (signal_safe).
  */
 #include <stdarg.h>
@@ -12,7 +12,7 @@
 #include <sys/uio.h>
 
 #include "internal.h"
-#include "logging.h"
+#include "logging/logging.h"
 
 /* dprintf --------------------------------------------------------------- */
 
@@ -30,6 +30,9 @@ static inline int real_vdprintf_flag(int fd, int flag, const char *fmt, va_list 
   return xtp_enosys();
 }
 
+/* hook_vfprintf_slow's shape (logging/stdio.c) without the FILE buffer: a
+ * descriptor has none to catch up with, and text too long for the line
+ * buffer is left to the real call rather than formatted twice. */
 __attribute__((noinline)) static int hook_vdprintf_slow(int fd, int flag, const char *fmt,
                                                         va_list ap, const void *caller) {
   int saved = errno;
@@ -65,8 +68,7 @@ __attribute__((noinline)) static int hook_vdprintf_slow(int fd, int flag, const 
   return ret;
 }
 
-static inline int hook_vdprintf(int fd, int flag, const char *fmt, va_list ap,
-                                const void *caller) {
+static inline int hook_vdprintf(int fd, int flag, const char *fmt, va_list ap, const void *caller) {
   if (xtp_stream_pass_through(xtp_stream_of_fd(fd)))
     return real_vdprintf_flag(fd, flag, fmt, ap);
   return hook_vdprintf_slow(fd, flag, fmt, ap, caller);
@@ -96,7 +98,8 @@ XTP_HOOK int __dprintf_chk(int fd, int flag, const char *fmt, ...) {
 /* write and writev on a logged stream ------------------------------------- */
 
 /* Past descriptors.c's pass-through test: stream s (fd 1 or 2) may be
- * traced. */
+ * traced. write and writev take the same output paths; only how a vector is
+ * counted and fed differs, which a shared body would hide. */
 ssize_t xtp_log_write(int s, int fd, const void *p, size_t n, const void *caller) {
   write_fn real = REAL_FAST(write);
   if (!real)
