@@ -393,8 +393,10 @@ static void process_after_fork_child(void) {
  * steps (NULL: none). before_fork runs down the list and after_fork_parent
  * back up it, so locks are released in the reverse order of taking; no
  * library lock is held while another is taken anywhere else, so the order
- * among them is free. after_fork_child runs down the list: each step stands
- * alone.
+ * among them is free. A lock held across the fork makes the child's copy of
+ * what it guards whole; a part whose lock is only re-created in the child
+ * says why that is enough (grpc/map.c, process.c, probes/got.c).
+ * after_fork_child runs down the list: each step stands alone.
  *
  * Not listed, on purpose. The client (xtrace/client) registers its own
  * pthread_atfork child handler in xt_init, since it also serves programs
@@ -411,7 +413,8 @@ static const struct fork_part {
 } fork_parts[] = {
     {xtp_process_before_fork, xtp_process_after_fork_parent, xtp_process_after_fork_child},
     {xtp_threads_before_fork, xtp_threads_after_fork_parent, xtp_threads_after_fork_child},
-    {xtp_grpc_before_fork, xtp_grpc_after_fork_parent, xtp_grpc_after_fork_child},
+    {NULL, NULL, xtp_grpc_after_fork_child},
+    {NULL, NULL, xtp_probes_after_fork_child},
     {NULL, NULL, process_after_fork_child},
     {NULL, NULL, xtp_kids_after_fork_child},
     {NULL, NULL, xtp_line_after_fork_child},

@@ -159,17 +159,17 @@ void xtp_after_fork_parent(void);
 void xtp_after_fork_child(void);
 
 /* The parts' steps. threads.c: the table of running threads; process.c: the
- * popen list; grpc/: the shim's tables; children.c: the exit key and the
- * table of traced children; sockets.c: a send held for coalescing. */
+ * popen list and system()'s lock; grpc/: the shim's tables; probes/: the
+ * GOT scan's lock; children.c: the exit key and the table of traced
+ * children; sockets.c: a send held for coalescing. */
 void xtp_threads_before_fork(void);
 void xtp_threads_after_fork_parent(void);
 void xtp_threads_after_fork_child(void);
 void xtp_process_before_fork(void);
 void xtp_process_after_fork_parent(void);
 void xtp_process_after_fork_child(void);
-void xtp_grpc_before_fork(void);
-void xtp_grpc_after_fork_parent(void);
 void xtp_grpc_after_fork_child(void);
+void xtp_probes_after_fork_child(void);
 void xtp_kids_after_fork_child(void);
 void xtp_sock_after_fork_child(void);
 

@@ -36,7 +36,15 @@ static pthread_mutex_t popen_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void xtp_process_before_fork(void) { pthread_mutex_lock(&popen_lock); }
 void xtp_process_after_fork_parent(void) { pthread_mutex_unlock(&popen_lock); }
-void xtp_process_after_fork_child(void) { pthread_mutex_init(&popen_lock, NULL); }
+static pthread_mutex_t sys_lock = PTHREAD_MUTEX_INITIALIZER; /* system(), below */
+
+/* sys_lock is only re-created in the child: it is held for two sigaction
+ * calls at a time, and what it guards (system()'s saved dispositions) is
+ * the parent's business. */
+void xtp_process_after_fork_child(void) {
+  pthread_mutex_init(&popen_lock, NULL);
+  pthread_mutex_init(&sys_lock, NULL);
+}
 
 /* The child descends from the fork event, whose ID is chosen before the
  * fork so that the child can name it; the parent records it after, when the
@@ -321,7 +329,6 @@ XTP_HOOK int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_a
 
 /* system() ----------------------------------------------------------------- */
 
-static pthread_mutex_t sys_lock = PTHREAD_MUTEX_INITIALIZER;
 static int sys_users;
 static struct sigaction sys_saved_int, sys_saved_quit;
 

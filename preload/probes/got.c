@@ -30,6 +30,10 @@
 
 static pthread_mutex_t scan_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* Fork protocol, child step: a scan the parent's other threads were making
+ * is over for the child; the lock starts free. */
+void xtp_probes_after_fork_child(void) { pthread_mutex_init(&scan_lock, NULL); }
+
 typedef void *(*dlopen_fn)(const char *, int);
 static dlopen_fn real_dlopen;
 static void *probes_dlopen(const char *file, int mode);
