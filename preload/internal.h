@@ -10,6 +10,11 @@
  * xt_ stays the client's public API and xt__ its internals. Nothing but the
  * interposed functions (the libc and gRPC names, XTP_HOOK) leaves the
  * library: exports.map keeps all else local.
+ *
+ * Atomics: the GCC __atomic builtins on plain objects, everywhere in
+ * preload/ (no <stdatomic.h>): tables are mapped or static memory shared
+ * with code that runs before any thread exists, and each access names its
+ * order where it is made.
  */
 #ifndef XTP_INTERNAL_H
 #define XTP_INTERNAL_H
