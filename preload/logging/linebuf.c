@@ -160,7 +160,10 @@ static void set_release(void *p) {
 /* Hands p[0, n) to the sink through the real fwrite, or the real write
  * until all is written (retrying short writes, as vdprintf does). Returns
  * the bytes it took: n, or fewer with errno set (by fwrite: as it left it). */
-static size_t sink_put(const xtp_sink *sink, const char *p, size_t n) {
+/* Inlined: it is most of xtp_line_out, which every recorded line in prefix
+ * mode or from formatted output takes. */
+static inline __attribute__((always_inline)) size_t sink_put(const xtp_sink *sink, const char *p,
+                                                             size_t n) {
   if (sink->fp) {
     fwrite_fn fw = REAL(fwrite);
     if (!fw) {

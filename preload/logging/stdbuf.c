@@ -93,30 +93,6 @@ void xtp_fio_skipped(int s) {
     __atomic_store_n(&fst[s].resync, 1, __ATOMIC_RELAXED);
 }
 
-xtp_out_path xtp_fio_before(xtp_fio *c, int s, FILE *fp, bool lock, const void *caller) {
-  xtp_out_path path = xtp_out_before(s);
-  if (path == XTP_PATH_OVER)
-    xtp_fio_skipped(s);
-  else if (path != XTP_PATH_PASS)
-    xtp_fio_begin(c, s, fp, lock, caller);
-  return path;
-}
-
-void xtp_fio_after_over(int s, size_t bytes, bool ends_line) {
-  int err = errno;
-  xtp_line_skipped(s, bytes, ends_line);
-  xtp_fio_skipped(s);
-  errno = err;
-  xtp_leave();
-}
-
-void xtp_fio_after(xtp_fio *c) {
-  int err = errno;
-  xtp_fio_end(c);
-  errno = err;
-  xtp_leave();
-}
-
 /* From thread and process end, possibly with another thread inside stdio:
  * a stream whose lock is busy is left alone. */
 void xtp_stdio_collect(void) {
