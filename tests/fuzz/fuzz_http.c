@@ -8,8 +8,9 @@
  * documents, never a crash, a hang or a 500. Where the answer follows from
  * the target alone (no percent-escapes or '+' for libmicrohttpd to decode,
  * no repeated parameter), the status must be the one the README promises:
- * 400 for a bad path, a bad task list or a bad limit/offset/text parameter,
- * 200 for a good one, 404 for an unknown API path, 405 for other methods. */
+ * 400 for a bad path, a bad task list or a bad limit/offset/pid/tid/text
+ * parameter, 200 for a good one, 404 for an unknown API path, 405 for other
+ * methods. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -143,11 +144,24 @@ static long long count_value(const char *v, size_t n) {
   return x;
 }
 
-/* The status /api/tasks must give for this query string, or 0 when it does
- * not follow from the text alone (a repeated parameter). */
-static int tasks_status(const char *q, size_t n) {
-  static const char *const keys[] = {"q", "tag", "process", "limit", "offset"};
-  int seen[5] = {0};
+enum { TEXT, COUNT, OFFSET, INT32 };
+typedef struct rule {
+  const char *key;
+  int kind;
+} rule;
+
+/* Digits, a '-' before them for a negative one, within int32. */
+static int int32_value(const char *v, size_t n) {
+  int neg = n > 0 && v[0] == '-';
+  long long x = count_value(v + neg, n - (size_t)neg);
+  return x >= 0 && (neg ? -x >= INT32_MIN : x <= INT32_MAX);
+}
+
+/* The status an endpoint with these parameters must give for this query
+ * string, or 0 when it does not follow from the text alone (a repeated
+ * parameter). */
+static int query_status(const char *q, size_t n, const rule *rules, int nrules) {
+  int seen[8] = {0};
   int bad = 0;
   for (size_t i = 0; i < n;) {
     size_t end = i;
@@ -156,18 +170,37 @@ static int tasks_status(const char *q, size_t n) {
     size_t klen = eq ? (size_t)(eq - (q + i)) : end - i;
     const char *v = eq ? eq + 1 : NULL;
     size_t vlen = eq ? (size_t)(q + end - v) : 0;
-    for (int k = 0; k < 5; k++) {
+    for (int k = 0; k < nrules; k++) {
       /* libmicrohttpd matches argument names regardless of case. */
-      if (strlen(keys[k]) != klen || strncasecmp(keys[k], q + i, klen) != 0) continue;
+      if (strlen(rules[k].key) != klen || strncasecmp(rules[k].key, q + i, klen) != 0) continue;
       if (seen[k]++) return 0;
       if (!v || vlen == 0) break; /* absent or empty: the default */
       if (vlen > MAX_PARAM) bad = 1;
-      if (k == 3 && count_value(v, vlen) < 0) bad = 1;
-      if (k == 4 && (count_value(v, vlen) < 0 || count_value(v, vlen) > MAX_OFFSET)) bad = 1;
+      if (rules[k].kind == COUNT && count_value(v, vlen) < 0) bad = 1;
+      if (rules[k].kind == OFFSET && (count_value(v, vlen) < 0 || count_value(v, vlen) > MAX_OFFSET)) bad = 1;
+      if (rules[k].kind == INT32 && !int32_value(v, vlen)) bad = 1;
     }
     i = end + 1;
   }
   return bad ? 400 : 200;
+}
+
+static const rule task_list_rules[] = {{"q", TEXT}, {"tag", TEXT}, {"process", TEXT}, {"limit", COUNT},
+                                       {"offset", OFFSET}};
+static const rule page_rules[] = {{"host", TEXT}, {"pid", INT32}, {"tid", INT32}, {"limit", COUNT},
+                                  {"offset", OFFSET}};
+
+/* /api/tasks/<task>/condensed and /reports; anything else under
+ * /api/tasks/ is 404. */
+static int task_api_status(const char *path, const char *qm, size_t qn) {
+  const char *id = path + strlen("/api/tasks/"), *slash = strchr(id, '/');
+  size_t idn = slash ? (size_t)(slash - id) : 0;
+  for (size_t i = 0; i < idn; i++)
+    if (!is_hex(id[i])) return 404;
+  if (idn == 0 || idn > 16) return 404;
+  if (strcmp(slash, "/condensed") == 0) return 200;
+  if (strcmp(slash, "/reports") == 0) return qm ? query_status(qm + 1, qn, page_rules, 5) : 200;
+  return 404;
 }
 
 /* The status the target must get, or 0 when it is not predicted. */
@@ -183,7 +216,8 @@ static int expected_status(const char *method, const char *t, size_t n) {
   memcpy(path, t, plen);
   path[plen] = '\0';
   if (path[0] != '/' || strstr(path, "..") || strchr(path, '\\') || strstr(path, "//")) return 400;
-  if (strcmp(path, "/api/tasks") == 0) return qm ? tasks_status(qm + 1, n - plen - 1) : 200;
+  if (strcmp(path, "/api/tasks") == 0) return qm ? query_status(qm + 1, n - plen - 1, task_list_rules, 5) : 200;
+  if (strncmp(path, "/api/tasks/", 11) == 0) return task_api_status(path, qm, qm ? n - plen - 1 : 0);
   if (strcmp(path, "/api/stats") == 0) return 200;
   if (strcmp(path, "/api/events") == 0) return 0; /* a stream: never ends */
   static const char *const lists[] = {"/interactive/reports/", "/reports/"};

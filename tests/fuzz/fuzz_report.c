@@ -16,6 +16,7 @@
 #include "log.h"
 #include "report.h"
 #include "stream.h"
+#include "client.h"
 
 static void check_json(const xt__buf *b) {
   FUZZ_CHECK(!b->oom);
@@ -40,6 +41,20 @@ static void render(const Pubsub__XTraceReportv4 *m) {
   xt__report_text(&b, m, 1);
   FUZZ_CHECK(!b.oom && b.len > 0 && b.data[b.len - 1] == '\n');
   xt__buf_free(&b);
+}
+
+/* The client's encoder writes what protobuf-c writes, for any report
+ * (fields the decoder did not know are protobuf-c's own to append). */
+static void check_pack(const Pubsub__XTraceReportv4 *m) {
+  if (m->base.n_unknown_fields) return;
+  size_t n = pubsub__xtrace_reportv4__get_packed_size(m);
+  uint8_t *want = malloc(n + 1), *got = malloc(n + 1);
+  FUZZ_CHECK(want && got);
+  FUZZ_CHECK(pubsub__xtrace_reportv4__pack(m, want) == n);
+  FUZZ_CHECK(xt__report_pack(m, got, n + 1) == n && memcmp(got, want, n) == 0);
+  FUZZ_CHECK(n == 0 || xt__report_pack(m, got, n - 1) == SIZE_MAX);
+  free(want);
+  free(got);
 }
 
 typedef struct run {
@@ -89,6 +104,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   Pubsub__XTraceReportv4 *m;
   if (xt__report_decode(data, size, NULL, &m) == 0) {
     render(m);
+    check_pack(m);
     pubsub__xtrace_reportv4__free_unpacked(m, NULL);
   }
 

@@ -14,6 +14,8 @@
  *   publisher ADDR drip TASK SIZE CHUNK PERIOD_MS
  *                                    one report with a SIZE-byte label, CHUNK bytes
  *                                    per write every PERIOD_MS (0: one write)
+ *   publisher ADDR huge TASK N       one task of N reports over 32 threads, then its
+ *                                    expected condensed view as JSON on stdout
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -252,6 +254,136 @@ static int trickle(long n, long rate, long period_ms) {
   return 0;
 }
 
+/* One task of n reports shaped like a long-running multi-threaded service,
+ * generated at full speed so a test can have a million-event task in
+ * seconds: 4 processes of 8 threads on one host, the threads taking turns
+ * (timestamps one microsecond apart, so time order is generation order).
+ * The main thread starts the task; every thread's first event descends
+ * from that start (the other processes' threads too: spawned processes);
+ * each thread's events form a chain, and every 1000th of them also
+ * descends from the latest event of the thread before it (a hand-off);
+ * at the end the main thread joins the other 31 threads one by one. The
+ * last process runs exec halfway: its command line changes from then on.
+ *
+ * Afterwards prints what the condensed view of the task must be, computed
+ * here from the generated events directly (threads by index, no lookups by
+ * ID): per-thread counts, the edges between threads, and the critical path
+ * (from the last event, always to the latest parent) as runs per thread. */
+#define HUGE_THREADS 32
+#define HUGE_PER_PROC 8
+
+static int huge(int64_t task, long n) {
+  if (task <= 0 || n < 2 * HUGE_THREADS) {
+    fprintf(stderr, "publisher: huge needs a positive TASK and N >= %d\n", 2 * HUGE_THREADS);
+    return 2;
+  }
+  uint8_t *thr = malloc((size_t)n);
+  int32_t *best = malloc((size_t)n * sizeof *best);
+  long *count = calloc(HUGE_THREADS, sizeof *count), last[HUGE_THREADS];
+  static long edges[HUGE_THREADS][HUGE_THREADS];
+  int64_t ids[HUGE_THREADS], start_id = 0;
+  if (!thr || !best || !count) return 1;
+  rng_state = (uint64_t)task * 0x9E3779B97F4A7C15u | 1;
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  int64_t base = (int64_t)now.tv_sec * 1000000 - n; /* the task ends now */
+  int fd = connect_addr();
+  size_t used = 0;
+  long joins = HUGE_THREADS - 1, body_end = n - joins;
+  for (long i = 0; i < n; i++) {
+    int t = i == 0 || i >= body_end ? 0 : (int)((i - 1) % HUGE_THREADS);
+    int64_t parents[2];
+    long pidx[2];
+    size_t np = 0;
+    if (i == 0) {
+    } else if (i >= body_end) {
+      int joined = (int)(i - body_end) + 1;
+      parents[np] = ids[0], pidx[np++] = last[0];
+      parents[np] = ids[joined], pidx[np++] = last[joined];
+    } else if (count[t] == 0) {
+      parents[np] = start_id, pidx[np++] = 0;
+    } else {
+      parents[np] = ids[t], pidx[np++] = last[t];
+      if (count[t] % 1000 == 999) {
+        int from = (t + HUGE_THREADS - 1) % HUGE_THREADS;
+        if (count[from]) parents[np] = ids[from], pidx[np++] = last[from];
+      }
+    }
+    int64_t id = (int64_t)(rnd() >> 1) | 1;
+    thr[i] = (uint8_t)t;
+    best[i] = -1;
+    for (size_t k = 0; k < np; k++) {
+      if (best[i] < 0 || pidx[k] > best[i]) best[i] = (int32_t)pidx[k];
+      if (thr[pidx[k]] != t) edges[thr[pidx[k]]][t]++;
+    }
+    ids[t] = id;
+    last[t] = i;
+    count[t]++;
+    if (i == 0) start_id = id;
+
+    int proc = t / HUGE_PER_PROC, pid = 4000 + proc;
+    char label[64], tname[32];
+    snprintf(label, sizeof label, "thread %d step %ld", t, count[t]);
+    snprintf(tname, sizeof tname, t ? "worker-%d" : "main", t);
+    Pubsub__XTraceReportv4 r = PUBSUB__XTRACE_REPORTV4__INIT;
+    r.has_task_id = r.has_event_id = r.has_timestamp = r.has_hrt = r.has_process_id = r.has_thread_id = 1;
+    r.task_id = task;
+    r.event_id = id;
+    r.n_parent_event_id = np;
+    r.parent_event_id = parents;
+    r.timestamp = base + i;
+    r.hrt = (base + i) * 1000;
+    r.host = "hugehost";
+    r.process_id = pid;
+    r.process_name = proc == 0                    ? "service --main"
+                     : proc < 3                   ? "service --worker"
+                     : i < n / 2                  ? "sh -c stage-two"
+                                                  : "stage-two --input -";
+    r.thread_id = t % HUGE_PER_PROC ? pid * 100 + t % HUGE_PER_PROC : pid;
+    r.threadname = tname;
+    r.agent = "stderr";
+    r.label = label;
+    if (used + 512 > sizeof out) {
+      send_all(fd, out, used);
+      used = 0;
+    }
+    used += frame_report(out + used, &r);
+  }
+  send_all(fd, out, used);
+  close(fd);
+
+  printf("{\"reports\":%ld,\"threads\":[", n);
+  for (int t = 0; t < HUGE_THREADS; t++) {
+    int pid = 4000 + t / HUGE_PER_PROC;
+    printf("%s{\"pid\":%d,\"tid\":%d,\"events\":%ld}", t ? "," : "", pid,
+           t % HUGE_PER_PROC ? pid * 100 + t % HUGE_PER_PROC : pid, count[t]);
+  }
+  printf("],\"edges\":[");
+  int first = 1;
+  for (int a = 0; a < HUGE_THREADS; a++)
+    for (int b = 0; b < HUGE_THREADS; b++)
+      if (edges[a][b]) printf("%s{\"from\":%d,\"to\":%d,\"count\":%ld}", first ? "" : ",", a, b, edges[a][b]), first = 0;
+  /* The critical path, walked back and printed forwards. */
+  long steps = 0, nseg = 0;
+  int *seg_thr = malloc((size_t)n * sizeof *seg_thr);
+  long *seg_n = malloc((size_t)n * sizeof *seg_n);
+  if (!seg_thr || !seg_n) return 1;
+  for (long i = n - 1; i >= 0; i = best[i]) {
+    if (!nseg || seg_thr[nseg - 1] != thr[i]) seg_thr[nseg] = thr[i], seg_n[nseg++] = 0;
+    seg_n[nseg - 1]++;
+    steps++;
+  }
+  printf("],\"critical\":{\"events\":%ld,\"segments\":[", steps);
+  for (long s = nseg - 1; s >= 0; s--) printf("%s[%d,%ld]", s == nseg - 1 ? "" : ",", seg_thr[s], seg_n[s]);
+  printf("]}}\n");
+  free(thr);
+  free(best);
+  free(count);
+  free(seg_thr);
+  free(seg_n);
+  return 0;
+}
+
 static void put_be32(uint8_t *p, uint32_t v) {
   p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8), p[3] = (uint8_t)v;
 }
@@ -366,6 +498,7 @@ int main(int argc, char **argv) {
   if (strcmp(mode, "idle") == 0 && argc > 4) return idle(atoi(argv[3]), atoi(argv[4]));
   if (strcmp(mode, "drip") == 0 && argc > 6)
     return drip((int64_t)strtoull(argv[3], NULL, 16), atol(argv[4]), atol(argv[5]), atol(argv[6]));
+  if (strcmp(mode, "huge") == 0 && argc > 4) return huge((int64_t)strtoull(argv[3], NULL, 16), atol(argv[4]));
   if (strcmp(mode, "one") == 0 && argc > 4) {
     int fd = connect_addr();
     spec s = {(int64_t)strtoull(argv[3], NULL, 16), 7, {0}, 0, 1700000000000000, "h", "p", argv[4], 1, 1,

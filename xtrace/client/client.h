@@ -131,6 +131,8 @@ uint64_t xt__event(const xt_event_info *ev, bool start_reporter);
 
 void xt__reporter_start(void);
 void xt__reporter_wake(void);
+/* Before fork: lets a reporter thread that is still starting finish. */
+void xt__reporter_fork_prepare(void);
 void xt__reporter_fork_child(void);
 /* Waits at most timeout_ms for records up to ring position pos to be sent,
  * and only while the collector is reached. Async-signal-safe. */
@@ -146,6 +148,10 @@ struct xt__proc;
 size_t xt__report_encode(const xt__rec *rec, uint32_t len, int64_t wall_offset_ns,
                          uint8_t *out, size_t cap);
 void xt__report_proc_init(void);
+/* Writes r as protobuf-c's pack would, byte for byte; SIZE_MAX when it does
+ * not fit in cap. */
+struct Pubsub__XTraceReportv4;
+size_t xt__report_pack(const struct Pubsub__XTraceReportv4 *r, uint8_t *out, size_t cap);
 size_t xt__report_encode_dropped(uint64_t task_id, uint64_t parent_id, int32_t tid, uint64_t count,
                                  uint8_t *out, size_t cap);
 

@@ -72,6 +72,10 @@ void xt__debugf(const char *fmt, ...) {
  * what it had buffered, the child starts an empty buffer and its own reporter
  * on its first event. Only the forking thread exists here, so its TLS is the
  * only per-thread state to refresh. */
+static void fork_prepare(void) {
+  if (atomic_load(&xt__g.state) == XT__ON) xt__reporter_fork_prepare();
+}
+
 static void fork_child(void) {
   if (atomic_load(&xt__g.state) != XT__ON) return;
   xt__reporter_fork_child();
@@ -141,7 +145,7 @@ int xt_init(const xt_config *cfg) {
     xt__debugf("cannot map the event buffer: %s", strerror(-err));
     return err;
   }
-  err = pthread_atfork(NULL, NULL, fork_child);
+  err = pthread_atfork(fork_prepare, NULL, fork_child);
   if (err) return -err;
   xt__thread_key_init();
   inherit_link_state();

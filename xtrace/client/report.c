@@ -28,6 +28,12 @@ static struct {
   size_t packed_len;
 } proc;
 
+/* A report with no field set. Not protobuf-c's INIT macro: that refers to
+ * the message descriptor, and with it the whole protobuf-c library, which
+ * every traced process would then load for nothing: xt__report_pack
+ * encodes without it. */
+static const Pubsub__XTraceReportv4 no_fields;
+
 const char *xt_hostname(void) { return proc.host; }
 
 static size_t read_file(const char *path, char *buf, size_t cap) {
@@ -52,14 +58,14 @@ void xt__report_proc_init(void) {
   for (size_t i = 0; i < n; i++)
     if (proc.cmdline[i] == '\0') proc.cmdline[i] = ' ';
   proc.cmdline[n] = '\0';
-  Pubsub__XTraceReportv4 r = PUBSUB__XTRACE_REPORTV4__INIT;
+  Pubsub__XTraceReportv4 r = no_fields;
   r.host = proc.host;
   r.has_process_id = 1;
   r.process_id = proc.pid;
   r.process_name = proc.cmdline;
   /* Fits: each string is bounded by its array, plus a few bytes of tags,
    * lengths and the pid. */
-  proc.packed_len = pubsub__xtrace_reportv4__pack(&r, proc.packed);
+  proc.packed_len = xt__report_pack(&r, proc.packed, sizeof proc.packed);
 }
 
 /* dladdr takes the loader's lock, so it runs here and not on the caller's
@@ -118,14 +124,10 @@ typedef struct scratch {
   char *p, *end;
 } scratch;
 
-static const char *ring_str(scratch *s, const uint8_t *src, size_t n, size_t *out_len) {
-  *out_len = n;
+static const char *ring_str(scratch *s, const uint8_t *src, size_t n) {
   if (!memchr(src, 0, n)) return (const char *)src;
   char *start = s->p;
-  if ((size_t)(s->end - s->p) < n * 3 + 1) {
-    *out_len = 0;
-    return "";
-  }
+  if ((size_t)(s->end - s->p) < n * 3 + 1) return "";
   for (size_t i = 0; i < n; i++) {
     if (src[i]) {
       *s->p++ = (char)src[i];
@@ -135,24 +137,18 @@ static const char *ring_str(scratch *s, const uint8_t *src, size_t n, size_t *ou
     }
   }
   *s->p++ = '\0';
-  *out_len = (size_t)(s->p - start - 1);
   return start;
 }
 
-/* A report's strings and where the record's cursor is, with an upper bound
- * on the packed size kept as they are taken: a string costs its bytes plus
- * at most four of tag and length (fields below 19, strings below 16 KiB). */
+/* A report's strings and where the record's cursor is. */
 typedef struct reader {
   const uint8_t *p;
   scratch s;
-  size_t bound;
 } reader;
 
 static char *take(reader *rd, size_t n) {
-  size_t len;
-  const char *str = ring_str(&rd->s, rd->p, n, &len);
+  const char *str = ring_str(&rd->s, rd->p, n);
   rd->p += n + 1;
-  rd->bound += len + 4;
   return (char *)str;
 }
 
@@ -163,16 +159,13 @@ static char *take_counted(reader *rd) {
   return take(rd, n);
 }
 
-/* Packs the report and appends the process's own fields. bound is an upper
- * bound on the report's packed size, or SIZE_MAX when none is known. The
- * exact size is only computed when the bound does not show the report fits:
- * near the end of the buffer, since protobuf-c's sizing pass costs a third of
- * the encoding. */
-static size_t frame(const Pubsub__XTraceReportv4 *r, size_t bound, uint8_t *out, size_t cap) {
+/* Packs the report and appends the process's own fields; 0 when the frame
+ * does not fit in cap. */
+static size_t frame(const Pubsub__XTraceReportv4 *r, uint8_t *out, size_t cap) {
   size_t fixed = XT_FRAME_HEADER_LEN + proc.packed_len;
   if (fixed > cap) return 0;
-  if (bound > cap - fixed && pubsub__xtrace_reportv4__get_packed_size(r) > cap - fixed) return 0;
-  size_t len = pubsub__xtrace_reportv4__pack(r, out + XT_FRAME_HEADER_LEN);
+  size_t len = xt__report_pack(r, out + XT_FRAME_HEADER_LEN, cap - fixed);
+  if (len == SIZE_MAX) return 0;
   memcpy(out + XT_FRAME_HEADER_LEN + len, proc.packed, proc.packed_len);
   xt_frame_header(out, (uint32_t)(len + proc.packed_len));
   return len + fixed;
@@ -181,9 +174,9 @@ static size_t frame(const Pubsub__XTraceReportv4 *r, size_t bound, uint8_t *out,
 size_t xt__report_encode(const xt__rec *rec, uint32_t len, int64_t wall_offset_ns, uint8_t *out,
                          size_t cap) {
   static char scratch_buf[XT__SCRATCH_BYTES];
-  reader rd = {(const uint8_t *)(rec + 1), {scratch_buf, scratch_buf + sizeof scratch_buf}, 0};
+  reader rd = {(const uint8_t *)(rec + 1), {scratch_buf, scratch_buf + sizeof scratch_buf}};
   const uint8_t *end = (const uint8_t *)rec + len;
-  Pubsub__XTraceReportv4 r = PUBSUB__XTRACE_REPORTV4__INIT;
+  Pubsub__XTraceReportv4 r = no_fields;
   int64_t parents[BG_MAX_PARENTS];
   char *keys[MAX_FIELDS], *values[MAX_FIELDS], *tags[MAX_FIELDS];
 
@@ -203,14 +196,10 @@ size_t xt__report_encode(const xt__rec *rec, uint32_t len, int64_t wall_offset_n
   r.has_thread_id = 1;
   r.thread_id = rec->tid;
   r.threadname = (char *)thread_name(rec->tid, rec->thread_name);
-  /* Scalars and the thread name: at most 11 bytes per varint field, 9 per
-   * fixed64, 18 for the name. */
-  rd.bound = 5 * 11 + 9 * (size_t)rec->nparents + 18;
   r.agent = take(&rd, rec->agent_len);
   r.source = take(&rd, rec->source_len);
   if (rec->caller) {
     r.source = (char *)resolve_source(rec->caller);
-    rd.bound += sizeof source_cache[0].text + 4;
   }
   r.label = take(&rd, rec->label_len);
   for (size_t i = 0; i < rec->nkv; i++) {
@@ -224,7 +213,7 @@ size_t xt__report_encode(const xt__rec *rec, uint32_t len, int64_t wall_offset_n
   r.value = values;
   r.n_tags = rec->ntags;
   r.tags = tags;
-  return frame(&r, rd.bound, out, cap);
+  return frame(&r, out, cap);
 }
 
 /* The marker for events lost to a full buffer: in the task and on the
@@ -237,7 +226,7 @@ size_t xt__report_encode_dropped(uint64_t task_id, uint64_t parent_id, int32_t t
   snprintf(value, sizeof value, "%" PRIu64, count);
   char *key = "dropped", *val = value, *tag = "dropped";
   int64_t parent = (int64_t)parent_id;
-  Pubsub__XTraceReportv4 r = PUBSUB__XTRACE_REPORTV4__INIT;
+  Pubsub__XTraceReportv4 r = no_fields;
   r.has_task_id = r.has_event_id = r.has_timestamp = r.has_hrt = 1;
   r.task_id = (int64_t)task_id;
   r.event_id = (int64_t)bg_id_fresh();
@@ -261,5 +250,5 @@ size_t xt__report_encode_dropped(uint64_t task_id, uint64_t parent_id, int32_t t
   r.value = &val;
   r.n_tags = 1;
   r.tags = &tag;
-  return frame(&r, SIZE_MAX, out, cap);
+  return frame(&r, out, cap);
 }

@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/socket.h>
@@ -65,6 +66,12 @@ static struct {
   uint64_t cursor;       /* next ring position to encode */
   uint64_t dropped_reported;
   int64_t wanted_since_ns; /* when the reporter asked for a socket */
+  /* Who may touch the fields above and the ring's read side: the reporter
+   * thread, or an exiting thread that sends its process's last events
+   * itself rather than wait for the reporter to be scheduled (see
+   * xt__reporter_stop). Taken with a compare-and-swap, never waited for. */
+  _Atomic bool sending;
+  bool ready; /* the send buffer and the process's report fields exist */
 } rep = {.pending_fd = -1, .link.fd = -1, .early.fd = -1};
 
 /* How long the reporter waits for an application thread to open its socket
@@ -406,6 +413,31 @@ static size_t pump(void) {
   return taken;
 }
 
+static bool sender_take(void) {
+  bool free_ = false;
+  return atomic_compare_exchange_strong(&rep.sending, &free_, true);
+}
+
+static void sender_give(void) { atomic_store(&rep.sending, false); }
+
+/* What sending needs, made by whichever sender comes first. */
+static bool sender_ready(void) {
+  if (rep.ready) return true;
+  xt__report_proc_init(); /* again in a fork child: its pid, its name */
+  /* Mapped, not malloc'd: the first malloc of a new thread makes glibc
+   * create an arena (a 128 MiB reservation trimmed with munmap, each
+   * unmapping a TLB shootdown across the process's cores), a real part of
+   * what a short-lived traced process paid. A fork child keeps the copy. */
+  if (!rep.buf) {
+    void *p = mmap(NULL, XT__SENDBUF_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    rep.buf = p == MAP_FAILED ? NULL : p;
+  }
+  rep.backoff_ms = BACKOFF_MIN_MS;
+  rep.cursor = xt__ring_tail(&xt__g.ring);
+  rep.ready = rep.buf != NULL;
+  return rep.ready;
+}
+
 /* Sleeps up to ms unless woken since the round began (seen is wake_word as
  * it was then, so a wake-up during the round is not lost). */
 static void sleep_ms(uint32_t seen, unsigned ms) {
@@ -421,23 +453,31 @@ static void *reporter_main(void *arg) {
   /* The kernel's name too, so that top -H and ps -L tell the reporter from
    * the application's threads, as they do gRPC's. */
   pthread_setname_np(pthread_self(), "xtrace-report");
-  xt__report_proc_init();
-  if (!rep.buf) rep.buf = malloc(XT__SENDBUF_BYTES);
-  rep.backoff_ms = BACKOFF_MIN_MS;
-  rep.cursor = xt__ring_tail(&xt__g.ring);
+  bool ready = true;
+  if (sender_take()) {
+    ready = sender_ready();
+    sender_give();
+  }
   atomic_store(&xt__g.reporter, XT__REPORTER_RUNNING);
   unsigned idle_ms = TRICKLE_MS;
-  while (rep.buf && !atomic_load(&rep.stop)) {
+  while (ready && !atomic_load(&rep.stop)) {
     uint32_t seen = atomic_load(&rep.wake_word);
-    size_t taken = pump();
+    size_t taken = 0;
+    bool linked = true;
+    /* Busy only while the process exits (an exiting thread is sending). */
+    if (sender_take()) {
+      taken = sender_ready() ? pump() : 0;
+      linked = rep.link.fd >= 0;
+      sender_give();
+    }
     if (taken >= BACKLOG_RECORDS) continue;
     /* Producers never wake us (that would be a syscall on their path), so
      * poll, backing off while idle. */
     if (taken) idle_ms = TRICKLE_MS;
-    sleep_ms(seen, rep.link.fd < 0 ? BACKOFF_MIN_MS : idle_ms);
+    sleep_ms(seen, linked ? idle_ms : BACKOFF_MIN_MS);
     if (!taken && idle_ms < IDLE_MAX_MS) idle_ms *= 2;
   }
-  disconnect();
+  if (sender_take()) disconnect(); /* else an exiting thread holds it */
   atomic_store(&rep.stopped, true);
   return NULL;
 }
@@ -511,10 +551,26 @@ static bool reached(void) {
   return poll(&pfd, 1, REACH_WAIT_MS) == 1 && pfd.revents == POLLOUT;
 }
 
-/* Only system calls that are async-signal-safe (clock_gettime, poll, futex,
- * nanosleep) and atomics: _exit calls this from
+/* Sends on the calling thread what the ring holds, if the reporter is not
+ * busy and a connection is made or an opened socket waits to be finished
+ * (never a name lookup here); whether that sent anything. Not
+ * async-signal-safe: encoding resolves source addresses with dladdr. */
+static bool send_here(void) {
+  if (!sender_take()) return false;
+  bool sent = false;
+  if ((rep.link.fd >= 0 || atomic_load(&xt__g.sock_req) == XT__SOCK_READY) && sender_ready()) {
+    uint64_t before = atomic_load_explicit(&xt__g.sent_pos, memory_order_acquire);
+    pump();
+    sent = atomic_load_explicit(&xt__g.sent_pos, memory_order_acquire) > before;
+  }
+  sender_give();
+  return sent;
+}
+
+/* Without may_send, only system calls that are async-signal-safe
+ * (clock_gettime, poll, futex, nanosleep) and atomics: _exit calls this from
  * wherever the program called it, signal handlers included. */
-static int wait_sent(uint64_t pos, unsigned timeout_ms, bool *waited) {
+static int wait_sent(uint64_t pos, unsigned timeout_ms, bool *waited, bool may_send) {
   int64_t deadline = clock_ns(CLOCK_MONOTONIC) + (int64_t)timeout_ms * 1000000;
   *waited = false;
   /* The reporter may be waiting for a socket only this thread can open. */
@@ -526,6 +582,7 @@ static int wait_sent(uint64_t pos, unsigned timeout_ms, bool *waited) {
      * never answer, and every process would pay the whole deadline. */
     if (atomic_load(&xt__g.reporter) == XT__REPORTER_NONE || !reached()) return -ENOTCONN;
     if (clock_ns(CLOCK_MONOTONIC) >= deadline) return -ETIMEDOUT;
+    if (may_send && send_here()) continue;
     *waited = true;
     xt__reporter_wake();
     struct timespec ts = {0, 500000};
@@ -535,13 +592,14 @@ static int wait_sent(uint64_t pos, unsigned timeout_ms, bool *waited) {
 
 int xt__reporter_wait_sent(uint64_t pos, unsigned timeout_ms) {
   bool waited;
-  return wait_sent(pos, timeout_ms, &waited);
+  return wait_sent(pos, timeout_ms, &waited, false);
 }
 
-int xt__reporter_flush(const char *why, unsigned timeout_ms) {
+/* may_send: see send_here. */
+static int flush(const char *why, unsigned timeout_ms, bool may_send) {
   bool waited;
   int64_t t0 = clock_ns(CLOCK_MONOTONIC);
-  int err = wait_sent(xt__ring_head(&xt__g.ring), timeout_ms, &waited);
+  int err = wait_sent(xt__ring_head(&xt__g.ring), timeout_ms, &waited, may_send);
   if (waited)
     xt__debugf("%s: waited %lld ms for the collector (%s)", why,
                (long long)((clock_ns(CLOCK_MONOTONIC) - t0) / 1000000), err ? strerror(-err) : "all sent");
@@ -550,11 +608,35 @@ int xt__reporter_flush(const char *why, unsigned timeout_ms) {
   return err;
 }
 
+int xt__reporter_flush(const char *why, unsigned timeout_ms) { return flush(why, timeout_ms, false); }
+
+/* A normal exit sends the last events itself: a short-lived process would
+ * otherwise wait for its reporter thread to be scheduled, finish starting
+ * and wake, often longer than the whole program ran. */
 void xt__reporter_stop(unsigned timeout_ms) {
-  xt__reporter_flush("exit", timeout_ms);
+  flush("exit", timeout_ms, true);
   if (atomic_load(&xt__g.reporter) == XT__REPORTER_NONE) return;
   atomic_store(&rep.stop, true);
   xt__reporter_wake();
+}
+
+/* A thread that is starting allocates (its runtime's per-thread state, our
+ * send buffer); forked at that moment, the child inherits whatever allocator
+ * lock it held, and an allocator without fork handlers (sanitizer runtimes)
+ * then deadlocks the child's own reporter. So a fork that meets the reporter
+ * starting lets it reach its loop, which does not allocate, for at most
+ * FORK_WAIT_MS: the window is the first moments of a process, and the wait
+ * is bounded because a fork from a signal handler may have interrupted the
+ * very pthread_create that starts it. Async-signal-safe: atomics and
+ * nanosleep. */
+#define FORK_WAIT_MS 50
+void xt__reporter_fork_prepare(void) {
+  int saved = errno;
+  for (int i = 0; i < FORK_WAIT_MS * 5 && atomic_load(&xt__g.reporter) == XT__REPORTER_STARTING; i++) {
+    struct timespec ts = {0, 200000};
+    nanosleep(&ts, NULL);
+  }
+  errno = saved;
 }
 
 void xt__reporter_fork_child(void) {
@@ -564,6 +646,8 @@ void xt__reporter_fork_child(void) {
   sock_close(&rep.link);
   sock_close(&rep.early);
   atomic_store(&xt__g.sock_req, XT__SOCK_NONE);
+  atomic_store(&rep.sending, false); /* a parent's thread may have held it */
+  rep.ready = false;
   rep.buf_len = 0;
   rep.cursor = 0;
   rep.buf_ring_pos = 0;

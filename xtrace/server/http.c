@@ -1,6 +1,7 @@
 #include "http.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <microhttpd.h>
@@ -8,12 +9,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "condense.h"
 #include "json.h"
 #include "log.h"
 #include "query.h"
 #include "report.h"
 #include "stats.h"
 #include "store.h"
+#include "taskpage.h"
 
 #ifdef XT_HAVE_UI
 #include "ui_assets.h"
@@ -145,51 +148,110 @@ static int parse_task_list(const char *s, int64_t *ids) {
   }
 }
 
-typedef struct report_ctx {
-  xt__buf *b;
-  int n;
-  int json;
-} report_ctx;
-
-static int add_report(void *arg, const Pubsub__XTraceReportv4 *m, int64_t ts_us) {
-  report_ctx *ctx = arg;
-  if (ctx->json) {
-    if (ctx->n++) xt__buf_putc(ctx->b, ',');
-    xt__report_json(ctx->b, m, ts_us);
-  } else {
-    xt__report_text(ctx->b, m, ts_us);
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max) {
+  (void)pos;
+  ssize_t n = xt__report_stream_read(cls, buf, max);
+  if (n < 0) {
+    xt__log("http", "report stream cut short: %s", strerror((int)-n));
+    return MHD_CONTENT_READER_END_WITH_ERROR;
   }
-  return ctx->b->oom ? -ENOMEM : 0;
+  return n ? n : MHD_CONTENT_READER_END_OF_STREAM;
 }
 
+static void stream_free(void *cls) { xt__report_stream_close(cls); }
+
+/* The compatibility endpoints, streamed: the bytes are produced as the
+ * client reads them, so memory stays at about one block whatever the size
+ * of the tasks. The status is sent before the last report is read: a
+ * database error after the first task has been opened cuts the answer short
+ * (the connection closes without the final chunk) instead of giving 503. */
 static enum MHD_Result handle_reports(xt__http *h, struct MHD_Connection *c, const char *list, int json) {
   int64_t ids[MAX_TASKS_PER_REQUEST];
   int n = parse_task_list(list, ids);
   if (n < 0) return send_text(c, 400, "bad task ID: expected 1 to 16 hex digits, at most 64 IDs separated by commas\n");
   sqlite3 *db;
   if (xt__db_open_read(h->dir, &db) < 0) return send_text(c, 503, "database unavailable\n");
+  xt__report_stream *s;
+  int rc = xt__report_stream_open(db, ids, n, json, &s);
+  if (rc < 0) return send_text(c, 503, rc == -ENOMEM ? "out of memory\n" : "database busy\n");
+  struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_read, s, stream_free);
+  if (!r) {
+    xt__report_stream_close(s);
+    return MHD_NO;
+  }
+  MHD_add_response_header(r, "Content-Type", json ? json_type : text_type);
+  MHD_add_response_header(r, "Cache-Control", "no-store");
+  add_safety_headers(r);
+  enum MHD_Result ret = MHD_queue_response(c, 200, r);
+  MHD_destroy_response(r);
+  return ret;
+}
+
+/* A decimal int32 for the pid and tid filters (digits, a '-' before them
+ * for a negative one, nothing else); 0 or -1. */
+static int parse_i32(const char *s, int32_t *out) {
+  int neg = *s == '-';
+  long long v = parse_count(s + neg);
+  if (v < 0 || (neg ? -v < INT32_MIN : v > INT32_MAX)) return -1;
+  *out = (int32_t)(neg ? -v : v);
+  return 0;
+}
+
+/* GET /api/tasks/<task>/reports: one page of a task's reports in time
+ * order, optionally only those of one host, process or thread. A present
+ * but empty host= selects reports without a Host. */
+static enum MHD_Result handle_page(xt__http *h, struct MHD_Connection *c, int64_t task) {
+  int bad = 0;
+  xt__report_page pg = {0, XT_PAGE_DEFAULT_LIMIT, NULL, 0, 0, 0, 0};
+  const char *limit = param(c, "limit", &bad), *offset = param(c, "offset", &bad);
+  const char *pid = param(c, "pid", &bad), *tid = param(c, "tid", &bad);
+  pg.host = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "host");
+  if (pg.host && strlen(pg.host) > MAX_QUERY_PARAM) bad = 1;
+  if (limit && (pg.limit = parse_count(limit)) < 0) bad = 1;
+  if (offset && ((pg.offset = parse_count(offset)) < 0 || pg.offset > MAX_OFFSET)) bad = 1;
+  if (pid && parse_i32(pid, &pg.pid) < 0) bad = 1;
+  if (tid && parse_i32(tid, &pg.tid) < 0) bad = 1;
+  if (bad)
+    return send_text(c, 400, "bad query parameter: limit, offset, pid and tid are decimal, text at most 1024 bytes\n");
+  pg.has_pid = pid != NULL;
+  pg.has_tid = tid != NULL;
+  if (pg.limit > XT_PAGE_MAX_LIMIT) pg.limit = XT_PAGE_MAX_LIMIT;
+  sqlite3 *db;
+  if (xt__db_open_read(h->dir, &db) < 0) return send_text(c, 503, "database unavailable\n");
   xt__buf b;
   xt__buf_init(&b);
-  report_ctx ctx = {&b, 0, json};
-  long rc = 0;
-  if (json) xt__buf_putc(&b, '[');
-  for (int i = 0; i < n && rc >= 0; i++) {
-    if (json) {
-      xt__buf_puts(&b, i ? ",{\"id\":" : "{\"id\":");
-      xt__json_id_hex(&b, ids[i]);
-      xt__buf_puts(&b, ",\"reports\":[");
-    }
-    ctx.n = 0;
-    rc = xt__query_reports(db, ids[i], add_report, &ctx);
-    if (json) xt__buf_puts(&b, "]}");
-  }
-  if (json) xt__buf_putc(&b, ']');
+  int rc = xt__query_report_page(db, task, &pg, &b);
   sqlite3_close(db);
   if (rc < 0) {
     xt__buf_free(&b);
     return send_text(c, 503, rc == -ENOMEM ? "out of memory\n" : "database busy\n");
   }
-  return send_buf(c, 200, json ? json_type : text_type, &b);
+  return send_buf(c, 200, json_type, &b);
+}
+
+static enum MHD_Result handle_condensed(xt__http *h, struct MHD_Connection *c, int64_t task) {
+  sqlite3 *db;
+  if (xt__db_open_read(h->dir, &db) < 0) return send_text(c, 503, "database unavailable\n");
+  xt__buf b;
+  xt__buf_init(&b);
+  int rc = xt__condense_task(db, task, &b);
+  sqlite3_close(db);
+  if (rc < 0) {
+    xt__buf_free(&b);
+    return send_text(c, 503, rc == -ENOMEM ? "out of memory\n" : "database busy\n");
+  }
+  return send_buf(c, 200, json_type, &b);
+}
+
+/* /api/tasks/<task>/<what> */
+static enum MHD_Result handle_task_api(xt__http *h, struct MHD_Connection *c, const char *rest) {
+  const char *slash = strchr(rest, '/');
+  int64_t task;
+  if (!slash || xt__parse_task_id(rest, (size_t)(slash - rest), &task) < 0)
+    return send_text(c, 404, "no such endpoint: /api/tasks/<task>/condensed or /api/tasks/<task>/reports\n");
+  if (strcmp(slash, "/condensed") == 0) return handle_condensed(h, c, task);
+  if (strcmp(slash, "/reports") == 0) return handle_page(h, c, task);
+  return send_text(c, 404, "no such endpoint: /api/tasks/<task>/condensed or /api/tasks/<task>/reports\n");
 }
 
 static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max) {
@@ -264,6 +326,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
   if (strcmp(url, "/api/events") == 0) return handle_events(h, c);
   if (has_prefix(url, "/interactive/reports/", &rest)) return handle_reports(h, c, rest, 1);
   if (has_prefix(url, "/reports/", &rest)) return handle_reports(h, c, rest, 0);
+  if (has_prefix(url, "/api/tasks/", &rest)) return handle_task_api(h, c, rest);
   if (has_prefix(url, "/api/", &rest)) return send_text(c, 404, "no such endpoint\n");
   return handle_asset(c, url);
 }

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chunk.h"
 #include "log.h"
+#include "taskiter.h"
 
 int xt__parse_task_id(const char *s, size_t n, int64_t *out) {
   if (n == 0 || n > 16) return -EINVAL;
@@ -205,66 +205,23 @@ int xt__query_task(sqlite3 *db, int64_t task, xt__buf *out) {
   return err;
 }
 
-typedef struct entry {
-  int64_t ts;
-  size_t seq;
-  Pubsub__XTraceReportv4 *m;
-} entry;
-
-static int by_time(const void *a, const void *b) {
-  const entry *x = a, *y = b;
-  if (x->ts != y->ts) return x->ts < y->ts ? -1 : 1;
-  return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-/* Unpacks every report in one chunk onto the list. */
-static int unpack_chunk(const uint8_t *p, size_t n, entry **v, size_t *len, size_t *cap) {
+long xt__query_reports(sqlite3 *db, int64_t task, xt__report_cb fn, void *arg) {
+  xt__task_iter *it;
+  int err = xt__task_iter_open(db, task, &it);
+  if (err) return err;
+  long n = 0;
   int64_t ts;
   const uint8_t *raw;
-  uint32_t rl;
-  long k;
-  while ((k = xt__chunk_next(p, n, &ts, &raw, &rl)) > 0) {
-    p += k;
-    n -= (size_t)k;
-    Pubsub__XTraceReportv4 *m = pubsub__xtrace_reportv4__unpack(NULL, rl, raw);
+  uint32_t len;
+  while (!err && (err = xt__task_iter_next(it, &ts, &raw, &len)) == 1) {
+    err = 0;
+    Pubsub__XTraceReportv4 *m = pubsub__xtrace_reportv4__unpack(NULL, len, raw);
     if (!m) continue;
-    if (*len == *cap) {
-      size_t c = *cap ? *cap * 2 : 256;
-      entry *nv = realloc(*v, c * sizeof *nv);
-      if (!nv) {
-        pubsub__xtrace_reportv4__free_unpacked(m, NULL);
-        return -ENOMEM;
-      }
-      *v = nv;
-      *cap = c;
-    }
-    (*v)[*len] = (entry){ts, *len, m};
-    (*len)++;
-  }
-  return k < 0 ? -EIO : 0;
-}
-
-long xt__query_reports(sqlite3 *db, int64_t task, xt__report_cb fn, void *arg) {
-  sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(db, "SELECT data FROM chunks WHERE task = ?1 ORDER BY rowid", -1, &st, NULL) != SQLITE_OK)
-    return -EIO;
-  sqlite3_bind_int64(st, 1, task);
-  entry *v = NULL;
-  size_t n = 0, cap = 0;
-  int rc, err = 0;
-  while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW)
-    err = unpack_chunk(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), &v, &n, &cap);
-  sqlite3_finalize(st);
-  if (!err && rc != SQLITE_DONE) err = -EIO;
-  /* Time order, arrival order on ties: seq is the position in chunk order. */
-  if (!err && n > 1) qsort(v, n, sizeof *v, by_time);
-  size_t i = 0;
-  for (; i < n && !err; i++) {
-    int r = fn(arg, v[i].m, v[i].ts);
-    if (r != 1) pubsub__xtrace_reportv4__free_unpacked(v[i].m, NULL);
+    n++;
+    int r = fn(arg, m, ts);
+    if (r != 1) pubsub__xtrace_reportv4__free_unpacked(m, NULL);
     if (r < 0) err = r;
   }
-  for (; i < n; i++) pubsub__xtrace_reportv4__free_unpacked(v[i].m, NULL);
-  free(v);
-  return err ? err : (long)n;
+  xt__task_iter_close(it);
+  return err < 0 ? err : n;
 }

@@ -37,7 +37,7 @@ XT.CriticalPanel.prototype.render = function () {
     el('div', { class: 'crit-label', text: XT.truncate(e.label || '(no label)', 90), title: e.label }),
     el('div', { class: 'crit-where muted' },
       el('span', { class: 'swatch', style: 'background:' + e.proc.color }),
-      e.proc.name + ':' + e.proc.pid + ' \u00b7 ' + (e.thread.name || 'tid') + ' ' + e.thread.tid)));
+      e.program + ':' + e.proc.pid + ' \u00b7 ' + (e.thread.name || 'tid') + ' ' + e.thread.tid)));
   });
   host.appendChild(list);
 };

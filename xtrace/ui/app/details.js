@@ -23,8 +23,8 @@ XT.Details.prototype.show = function (e) {
   var row = function (k, v, cls) { rows.push({ k: k, v: v, cls: cls }); };
   row('Time', XT.formatTime(e.ts));
   row('Since start', '+' + XT.formatDuration(e.t - this.task.start));
-  row('Process', e.proc.name + ' (pid ' + e.proc.pid + ')');
-  row('Command line', e.proc.cmdline, 'mono');
+  row('Process', e.program + ' (pid ' + e.proc.pid + ')' + (e.proc.programs.length > 1 ? ', which ran ' + e.proc.name : ''));
+  row('Command line', e.cmdline, 'mono');
   row('Thread', (e.thread.name ? e.thread.name + ' ' : '') + '(tid ' + e.thread.tid + ')');
   row('Host', r.Host);
   row('Agent', r.Agent);
@@ -58,14 +58,18 @@ XT.Details.prototype.relatives = function (title, list, missing) {
       onclick: function () { self.onSelect(p); } },
     el('span', { class: 'swatch', style: 'background:' + p.proc.color }),
     el('span', { class: 'relative-label', text: XT.truncate(p.label || '(no label)', 60) }),
-    el('span', { class: 'relative-meta', text: p.proc.name + ' \u00b7 ' + (p.thread.name || p.thread.tid) })));
+    el('span', { class: 'relative-meta', text: p.program + ' \u00b7 ' + (p.thread.name || p.thread.tid) })));
   });
   if (list.length > 200) box.appendChild(el('div', { class: 'muted', text: (list.length - 200) + ' more' }));
   missing.forEach(function (id) {
-    box.appendChild(el('div', { class: 'missing mono', text: id + ' (not reported)' }));
+    box.appendChild(el('div', { class: 'missing mono', text: id + ' (' + self.missingNote + ')' }));
   });
   return box;
 };
+
+// What a parent that is not in the model is: in a task drawn whole it was
+// never reported; a page of a larger task says it is outside the page.
+XT.Details.prototype.missingNote = 'not reported';
 
 XT.Details.prototype.hide = function () {
   XT.clear(this.host).hidden = true;

@@ -7,7 +7,9 @@ var XT = window.XT || (window.XT = {});
 
 var TEXT_MIN_SCALE = 0.42;
 var TEXT_MAX_W = XT.NODE_W - 24;
-var LEGEND_W = 320;
+// The legend's box with its margin (max-width 300px, padding and border,
+// 14px from the edge): a graph placed right of this never runs under it.
+var LEGEND_W = 350;
 
 // Cuts a string to what fits in px at the given canvas font, measuring instead
 // of counting characters so wide and narrow text both end at the box edge.
@@ -131,7 +133,7 @@ XT.GraphView.prototype.build = function (lay) {
     var meta = mk('text');
     meta.setAttribute('class', 'meta');
     meta.setAttribute('x', x0 + 13); meta.setAttribute('y', 13);
-    meta.textContent = fitText(e.proc.name + ':' + e.proc.pid + ' \u00b7 ' + (e.thread.name || 'tid') + ' ' +
+    meta.textContent = fitText(e.program + ':' + e.proc.pid + ' \u00b7 ' + (e.thread.name || 'tid') + ' ' +
       e.thread.tid, metaFont, TEXT_MAX_W);
     g.appendChild(meta);
     self.nodeEls[e.index] = g;
@@ -147,6 +149,7 @@ XT.GraphView.prototype.build = function (lay) {
   // Measured before the SVG goes in, so this does not force a layout of
   // thousands of fresh elements; the host's size does not depend on them.
   this.hostSize = this.measure();
+  this.legendFolded = this.hostSize.w <= 2 * LEGEND_W + 200;
   XT.clear(this.host).appendChild(root);
   this.svg = root;
   this.viewport = viewport;
@@ -155,17 +158,30 @@ XT.GraphView.prototype.build = function (lay) {
   this.setupZoom();
 };
 
+// The legend sits over the stage's top left corner. Where the stage is wide
+// the graph is placed right of it (fit); where it is narrow the legend starts
+// folded to its title, and either way one click folds or unfolds it.
 XT.GraphView.prototype.legend = function () {
-  var el = XT.el;
-  var box = el('div', { class: 'legend' });
+  var el = XT.el, self = this;
   var procs = this.task.processes;
+  var rows = el('div', { class: 'legend-rows' });
+  var folded = this.legendFolded;
+  var toggle = el('button', { class: 'legend-toggle', 'aria-expanded': folded ? 'false' : 'true',
+    title: 'Show or hide the process legend',
+    onclick: function () {
+      self.legendFolded = !self.legendFolded;
+      box.classList.toggle('folded', self.legendFolded);
+      toggle.setAttribute('aria-expanded', self.legendFolded ? 'false' : 'true');
+      self.fit(false);
+    } }, procs.length + (procs.length === 1 ? ' process' : ' processes'));
+  var box = el('div', { class: 'legend' + (folded ? ' folded' : '') }, toggle, rows);
   procs.slice(0, 12).forEach(function (p) {
-    box.appendChild(el('div', { class: 'legend-row', title: p.cmdline },
+    rows.appendChild(el('div', { class: 'legend-row', title: p.cmdline },
       el('span', { class: 'swatch', style: 'background:' + p.color }),
       el('span', { text: p.name }), el('span', { class: 'muted', text: ' pid ' + p.pid + (p.host ? ' @ ' + p.host : '') })));
   });
-  if (procs.length > 12) box.appendChild(el('div', { class: 'muted', text: '+' + (procs.length - 12) + ' more processes' }));
-  box.appendChild(el('div', { class: 'legend-edges' },
+  if (procs.length > 12) rows.appendChild(el('div', { class: 'muted', text: '+' + (procs.length - 12) + ' more processes' }));
+  rows.appendChild(el('div', { class: 'legend-edges' },
     el('span', { class: 'edge-key local' }), 'same thread',
     el('span', { class: 'edge-key thread' }), 'other thread',
     el('span', { class: 'edge-key process' }), 'other process'));
@@ -219,8 +235,8 @@ XT.GraphView.prototype.fit = function (whole) {
   // stage is wide, below it when narrow. Its height follows from its rows
   // (measuring it would force a layout of the whole fresh SVG).
   var rows = Math.min(this.task.processes.length, 12) + (this.task.processes.length > 12 ? 1 : 0);
-  var legendH = 58 + 18 * rows;
-  var left = s.w > 2 * LEGEND_W + 200 ? LEGEND_W : 0;
+  var legendH = this.legendFolded ? 64 : 84 + 18 * rows;
+  var left = !this.legendFolded && s.w > 2 * LEGEND_W + 200 ? LEGEND_W : 0;
   var top = left ? 0 : legendH;
   var w = s.w - left - 16, h = s.h - top;
   var kAll = Math.min(w / lay.width, h / lay.height, 1.25);
@@ -231,7 +247,7 @@ XT.GraphView.prototype.fit = function (whole) {
     y = top + Math.max((h - lay.height * k) / 2, 0);
   } else {
     k = Math.max(Math.min(w / lay.width, 1), 0.6);
-    x = lay.width * k < w ? left + (w - lay.width * k) / 2 : 16;
+    x = left + (lay.width * k < w ? (w - lay.width * k) / 2 : 16);
     y = top + 8;
   }
   d3.select(this.svg).call(this.zoom.transform, d3.zoomIdentity.translate(x, y).scale(k));

@@ -74,10 +74,15 @@ XT.buildTask = function (taskId, json) {
     var proc = procByKey.get(pkey);
     if (!proc) {
       proc = { key: pkey, host: host, pid: pid, cmdline: str(r.ProcessName),
-        name: shortProcessName(r.ProcessName, pid), events: [], threads: [], threadByTid: new Map() };
+        name: shortProcessName(r.ProcessName, pid), programs: [], events: [], threads: [], threadByTid: new Map() };
       procByKey.set(pkey, proc);
       processes.push(proc);
     }
+    // A process that called exec reports the new program's command line from
+    // then on: each event keeps its own, the process lists them all.
+    var cmdline = str(r.ProcessName) || proc.cmdline;
+    var program = shortProcessName(cmdline, pid);
+    if (proc.programs.indexOf(program) < 0) proc.programs.push(program);
     var thread = proc.threadByTid.get(tid);
     if (!thread) {
       thread = { key: pkey + '|' + tid, tid: tid, name: str(r.ThreadName), proc: proc, events: [] };
@@ -86,6 +91,7 @@ XT.buildTask = function (taskId, json) {
     }
     if (!thread.name && r.ThreadName) thread.name = str(r.ThreadName);
     var e = { id: id, r: r, index: events.length, label: str(r.Label), ts: epochMicros(r.Timestamp),
+      cmdline: cmdline, program: program,
       hrt: num(r.HRT), proc: proc, thread: thread, parents: [], children: [], missingParents: [], t: 0 };
     events.push(e);
     byId.set(id, e);
@@ -114,6 +120,7 @@ XT.buildTask = function (taskId, json) {
   var span = alignTimes(events, processes);
   processes.sort(function (a, b) { return firstTime(a) - firstTime(b); });
   processes.forEach(function (p, i) {
+    p.name = p.programs.join(' \u2192 ') || p.name;
     p.color = XT.colorFor(i);
     p.fill = XT.tint(p.color, 0.86);
     p.threads.sort(function (a, b) { return firstTime(a) - firstTime(b); });

@@ -125,7 +125,7 @@ XT.Swimlane.prototype.render = function () {
     XT.clear(self.tip);
     self.tip.appendChild(XT.el('div', { class: 'tip-label', text: XT.truncate(e.label || '(no label)', 120) }));
     self.tip.appendChild(XT.el('div', { class: 'muted', text: '+' + XT.formatDuration(e.t - task.start) +
-      ' \u00b7 ' + e.proc.name + ' \u00b7 ' + (e.thread.name || e.thread.tid) }));
+      ' \u00b7 ' + e.program + ' \u00b7 ' + (e.thread.name || e.thread.tid) }));
     var hr = self.host.getBoundingClientRect(), tr = ev.target.getBoundingClientRect();
     self.tip.style.left = Math.min(tr.left - hr.left + 10, hr.width - 320) + 'px';
     self.tip.style.top = (tr.top - hr.top + 14) + 'px';

@@ -29,6 +29,29 @@ XT.TaskPage.prototype.render = function (tab) {
     el('div', { class: 'workspace' }, this.critHost, this.stage, this.detailsHost)));
 
   var t0 = performance.now();
+  // The condensed view first: it says how large the task is, and is what a
+  // task too large to draw whole shows.
+  return XT.fetchJSON('/api/tasks/' + this.id + '/condensed').then(function (cond) {
+    if (cond.reports <= XT.DRAW_LIMIT) return self.renderWhole(t0);
+    self.large = new XT.LargeTask(self, cond);
+    self.large.render();
+    requestAnimationFrame(function () {
+      setTimeout(function () {
+        var t1 = performance.now();
+        window.__xtCondensed = { task: self.id, events: cond.reports, threads: cond.threads.length,
+          edges: cond.edges.length, totalMs: Math.round(t1 - t0), sinceNavigationMs: Math.round(t1) };
+        document.body.setAttribute('data-condensed', self.id);
+      }, 0);
+    });
+  }).catch(function (err) {
+    XT.clear(self.head).appendChild(el('div', { class: 'error', text: 'Could not load task ' + self.id + ': ' + err.message }));
+  });
+};
+
+// The task drawn whole: every event in the graph, the swimlane and the
+// critical path.
+XT.TaskPage.prototype.renderWhole = function (t0) {
+  var el = XT.el, self = this;
   var url = '/interactive/reports/' + this.id;
   return XT.fetchJSON(url).then(function (json) {
     var t1 = performance.now();
@@ -55,8 +78,6 @@ XT.TaskPage.prototype.render = function (tab) {
         document.body.setAttribute('data-rendered', self.id);
       }, 0);
     });
-  }).catch(function (err) {
-    XT.clear(self.head).appendChild(el('div', { class: 'error', text: 'Could not load task ' + self.id + ': ' + err.message }));
   });
 };
 
@@ -97,7 +118,7 @@ XT.TaskPage.prototype.renderHead = function () {
 XT.TaskPage.prototype.showTab = function (tab) {
   var self = this;
   this.tab = tab;
-  if (!this.task) return;
+  if (!this.task) return; // not drawn whole (yet, or at all: XT.LargeTask)
   Array.prototype.forEach.call(this.tabs.querySelectorAll('.tab'), function (a) {
     a.classList.toggle('active', a.getAttribute('data-tab') === tab);
   });
@@ -137,6 +158,7 @@ XT.TaskPage.prototype.syncSelection = function () {
 };
 
 XT.TaskPage.prototype.onTaskUpdate = function (t) {
+  if (this.large && t && t.id === this.id) { this.large.onTaskUpdate(t); return; }
   if (!this.task || !t || t.id !== this.id || !this.newReports) return;
   var extra = (t.reports || 0) - this.task.events.length - this.task.duplicates;
   if (extra > 0) {
