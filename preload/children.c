@@ -20,7 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "common.h"
+#include "internal.h"
 
 /* The key this process's parent named our exit by (0: nobody will join it),
  * and the one we name our children's exits by. */
@@ -51,29 +51,29 @@ static uint64_t exit_id_for(uint64_t key, pid_t pid) {
   return id ? id : 1;
 }
 
-void xt__process_init(void) {
-  exit_key = xt__env_exit_key();
+void xtp_process_init(void) {
+  exit_key = xtp_env_exit_key();
   kids_key = bg_id_fresh();
 }
 
-uint64_t xt__exit_event_id(void) {
+uint64_t xtp_exit_event_id(void) {
   if (!exit_key || __atomic_load_n(&exit_id_spent, __ATOMIC_RELAXED))
     return 0;
-  return exit_id_for(exit_key, __atomic_load_n(&xt__pid, __ATOMIC_RELAXED));
+  return exit_id_for(exit_key, __atomic_load_n(&xtp_pid, __ATOMIC_RELAXED));
 }
 
-uint64_t xt__exit_id_spend(void) {
-  uint64_t id = xt__exit_event_id();
+uint64_t xtp_exit_id_spend(void) {
+  uint64_t id = xtp_exit_event_id();
   __atomic_store_n(&exit_id_spent, true, __ATOMIC_RELAXED);
   return id;
 }
 
-uint64_t xt__exit_key_own(void) { return exit_key; }
-uint64_t xt__exit_key_kids(void) { return kids_key; }
+uint64_t xtp_exit_key_own(void) { return exit_key; }
+uint64_t xtp_exit_key_kids(void) { return kids_key; }
 
 /* In a fork child (one thread, nothing else running): we are now the child
  * our parent named by its key, and have no children of our own yet. */
-void xt__kids_fork_child(void) {
+void xtp_kids_after_fork_child(void) {
   exit_key = kids_key;
   kids_key = bg_id_fresh();
   exit_id_spent = false;
@@ -83,7 +83,7 @@ void xt__kids_fork_child(void) {
 
 /* The pid is cleared while the task is written, so a concurrent reader sees
  * either the old child, nobody, or the new one whole. */
-void xt__kid_add(pid_t pid, uint64_t task) {
+void xtp_kid_add(pid_t pid, uint64_t task) {
   if (pid <= 0 || !task)
     return;
   struct kid *k = &kids[(unsigned)pid % KIDS];
@@ -93,10 +93,10 @@ void xt__kid_add(pid_t pid, uint64_t task) {
 }
 
 /* A child whose start failed after it was entered (a vfork child's exec). */
-void xt__kid_forget(pid_t pid) {
+void xtp_kid_forget(pid_t pid) {
   pid_t expect = pid;
-  __atomic_compare_exchange_n(&kids[(unsigned)pid % KIDS].pid, &expect, 0, false,
-                              __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+  __atomic_compare_exchange_n(&kids[(unsigned)pid % KIDS].pid, &expect, 0, false, __ATOMIC_ACQ_REL,
+                              __ATOMIC_RELAXED);
 }
 
 /* The task of a child we started traced, or 0; forgotten once reaped. */
@@ -117,7 +117,7 @@ static uint64_t kid_find(pid_t pid, bool reaped) {
 /* A child that exited normally recorded its exit event under the ID we
  * derive here: the waiting thread's next event descends from it. The caller
  * holds the guard. */
-void xt__kid_join(pid_t pid, bool exited, bool reaped) {
+void xtp_kid_join(pid_t pid, bool exited, bool reaped) {
   uint64_t task = kid_find(pid, reaped);
   if (!task || !exited)
     return;
@@ -130,55 +130,78 @@ static void after_wait(pid_t pid, bool exited, bool reaped) {
   if (pid <= 0)
     return;
   int err = errno;
-  if (xt__enter(XT_FAM_PROCESS)) {
-    xt__kid_join(pid, exited, reaped);
-    xt__leave();
+  if (xtp_enter(XTP_FAM_PROCESS)) {
+    xtp_kid_join(pid, exited, reaped);
+    xtp_leave();
   }
   errno = err;
 }
 
-static bool tracing(void) { return __atomic_load_n(&xt__state, __ATOMIC_ACQUIRE) == 2; }
-
 /* The wait-status forms: untraced, a pure pass-through; traced, the status is
- * taken into a local (the caller may pass NULL) and copied out as the kernel
- * would, only when a child was returned. A stopped or continued child is
- * neither exited nor reaped. */
-#define WAIT_HOOK(name, call_with)                         \
-  name##_fn real = REAL(name);                             \
-  if (!real) {                                             \
-    errno = ENOSYS;                                        \
-    return -1;                                             \
-  }                                                        \
-  if (!tracing())                                          \
-    return real call_with(status);                         \
-  int st = 0;                                              \
-  pid_t r = real call_with(&st);                           \
-  if (r > 0 && status)                                     \
-    *status = st;                                          \
-  after_wait(r, WIFEXITED(st), WIFEXITED(st) || WIFSIGNALED(st)); \
-  return r
-
-#define ARGS_WAIT(s) (s)
-#define ARGS_WAITPID(s) (pid, s, options)
-#define ARGS_WAIT3(s) (s, options, ru)
-#define ARGS_WAIT4(s) (pid, s, options, ru)
-
-XT_HOOK pid_t wait(int *status) { WAIT_HOOK(wait, ARGS_WAIT); }
-XT_HOOK pid_t waitpid(pid_t pid, int *status, int options) { WAIT_HOOK(waitpid, ARGS_WAITPID); }
-XT_HOOK pid_t wait3(int *status, int options, struct rusage *ru) { WAIT_HOOK(wait3, ARGS_WAIT3); }
-XT_HOOK pid_t wait4(pid_t pid, int *status, int options, struct rusage *ru) {
-  WAIT_HOOK(wait4, ARGS_WAIT4);
+ * taken into a local st (the caller may pass NULL) and, once the real call
+ * returned r, handed here to be copied out as the kernel would, only when a
+ * child was returned. A stopped or continued child is neither exited nor
+ * reaped. */
+static pid_t wait_after(pid_t r, int st, int *status) {
+  if (r > 0 && status)
+    *status = st;
+  after_wait(r, WIFEXITED(st), WIFEXITED(st) || WIFSIGNALED(st));
+  return r;
 }
 
-XT_HOOK int waitid(idtype_t type, id_t id, siginfo_t *info, int options) {
+/* The four forms differ only in their arguments: written out, the real call
+ * and the status local read plainly (a macro hid both). */
+XTP_HOOK pid_t wait(int *status) {
+  wait_fn real = REAL(wait);
+  if (!real)
+    return xtp_enosys();
+  if (!xtp_traced())
+    return real(status);
+  int st = 0;
+  pid_t r = real(&st);
+  return wait_after(r, st, status);
+}
+
+XTP_HOOK pid_t waitpid(pid_t pid, int *status, int options) {
+  waitpid_fn real = REAL(waitpid);
+  if (!real)
+    return xtp_enosys();
+  if (!xtp_traced())
+    return real(pid, status, options);
+  int st = 0;
+  pid_t r = real(pid, &st, options);
+  return wait_after(r, st, status);
+}
+
+XTP_HOOK pid_t wait3(int *status, int options, struct rusage *ru) {
+  wait3_fn real = REAL(wait3);
+  if (!real)
+    return xtp_enosys();
+  if (!xtp_traced())
+    return real(status, options, ru);
+  int st = 0;
+  pid_t r = real(&st, options, ru);
+  return wait_after(r, st, status);
+}
+
+XTP_HOOK pid_t wait4(pid_t pid, int *status, int options, struct rusage *ru) {
+  wait4_fn real = REAL(wait4);
+  if (!real)
+    return xtp_enosys();
+  if (!xtp_traced())
+    return real(pid, status, options, ru);
+  int st = 0;
+  pid_t r = real(pid, &st, options, ru);
+  return wait_after(r, st, status);
+}
+
+XTP_HOOK int waitid(idtype_t type, id_t id, siginfo_t *info, int options) {
   waitid_fn real = REAL(waitid);
-  if (!real) {
-    errno = ENOSYS;
-    return -1;
-  }
+  if (!real)
+    return xtp_enosys();
   int r = real(type, id, info, options);
   /* WNOHANG with no child ready leaves si_pid 0. */
-  if (r == 0 && info && info->si_pid > 0 && tracing()) {
+  if (r == 0 && info && info->si_pid > 0 && xtp_traced()) {
     int code = info->si_code;
     bool exited = code == CLD_EXITED;
     after_wait(info->si_pid, exited,

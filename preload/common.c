@@ -1,8 +1,10 @@
 /*
  * The shared part of the preload: real-symbol lookup, configuration, start-up
- * (the process's task and its first event) and the exit event.
+ * (the process's task and its first event), the exit event, the fork
+ * protocol every part with locks or per-process state registers with, and
+ * the one path every event takes (xtp_emit).
  */
-#include "common.h"
+#include "internal.h"
 
 #include <ctype.h>
 #include <dlfcn.h>
@@ -14,18 +16,19 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "logging.h"
-#include "probes.h"
+#include "logging/logging.h"
+#include "probes/probes.h"
 
-XT_TLS int xt__depth;
-xt__config xt__cfg;
-int xt__state;
-int xt__pid;
+XTP_TLS int xtp_depth;
+xtp_config xtp_cfg;
+xtp_phase xtp_state;
+int xtp_pid;
 
-#define XT_SYM_NAME(ret, name, params) #name,
-static const char *const sym_names[XT_SYM_COUNT] = {XT_REAL_SYMBOLS(XT_SYM_NAME)};
-#undef XT_SYM_NAME
-static void *sym_table[XT_SYM_COUNT];
+#define XTP_SYM_NAME(ret, name, params) #name,
+static const char *const sym_names[XTP_SYM_COUNT] = {XTP_REAL_SYMBOLS(XTP_SYM_NAME)};
+#undef XTP_SYM_NAME
+static void *sym_table[XTP_SYM_COUNT];
+void *xtp_sym_fast[XTP_SYM_COUNT];
 
 /* A lookup that lands back in this library means the RTLD_NEXT chain is
  * broken (the library was linked into the program instead of preloaded, or
@@ -33,7 +36,7 @@ static void *sym_table[XT_SYM_COUNT];
  * one case where aborting beats limping on. */
 static void check_not_self(const char *name, void *p) {
   Dl_info self, found;
-  if (!dladdr((void *)xt__real_sym, &self) || !dladdr(p, &found))
+  if (!dladdr((void *)xtp_real_sym, &self) || !dladdr(p, &found))
     return;
   if (self.dli_fbase == found.dli_fbase) {
     static const char msg[] = "xtrace-preload: dlsym(RTLD_NEXT) returned the preload's own ";
@@ -50,7 +53,7 @@ static void check_not_self(const char *name, void *p) {
 /* The default version of every symbol listed is the one programs built on
  * this system call (pthread_create@@GLIBC_2.34 and @GLIBC_2.2.5 are the same
  * code; posix_spawn@@GLIBC_2.15 is the current one), so plain dlsym is right,
- * except for pthread_cond_*, looked up with a version (xt__real_vsym): the
+ * except for pthread_cond_*, looked up with a version (xtp_real_vsym): the
  * versioned answer is taken only when it lands in the same object as the
  * plain one, since another interposer between this library and libc (a
  * sanitizer runtime, a second preload) exports one unversioned definition
@@ -60,7 +63,7 @@ static void *resolve(int i, const char *version) {
   void *p = __atomic_load_n(&sym_table[i], __ATOMIC_ACQUIRE);
   if (p)
     return p;
-  xt__depth++;
+  xtp_depth++;
   p = dlsym(RTLD_NEXT, sym_names[i]);
   if (version) {
     void *v = dlvsym(RTLD_NEXT, sym_names[i], version);
@@ -70,17 +73,17 @@ static void *resolve(int i, const char *version) {
   }
   if (p)
     check_not_self(sym_names[i], p);
-  xt__depth--;
+  xtp_depth--;
   if (p)
     __atomic_store_n(&sym_table[i], p, __ATOMIC_RELEASE);
   return p;
 }
 
-void *xt__real_sym(int i) { return resolve(i, NULL); }
-void *xt__real_vsym(int i, const char *version) { return resolve(i, version); }
+void *xtp_real_sym(int i) { return resolve(i, NULL); }
+void *xtp_real_vsym(int i, const char *version) { return resolve(i, version); }
 
-void xt__debug(const char *fmt, ...) {
-  if (!xt__cfg.debug)
+void xtp_debug(const char *fmt, ...) {
+  if (!xtp_cfg.debug)
     return;
   va_list ap;
   va_start(ap, fmt);
@@ -88,7 +91,7 @@ void xt__debug(const char *fmt, ...) {
   va_end(ap);
 }
 
-bool xt__own_process(void) { return getpid() == __atomic_load_n(&xt__pid, __ATOMIC_RELAXED); }
+bool xtp_own_process(void) { return getpid() == __atomic_load_n(&xtp_pid, __ATOMIC_RELAXED); }
 
 /* Configuration ------------------------------------------------------------ */
 
@@ -124,8 +127,8 @@ static bool list_has(const char *list, const char *word) {
 }
 
 static int parse_level(const char *v) {
-  static const char *const names[] = {"emerg", "alert", "crit", "err", "warning", "notice",
-                                      "info", "debug"};
+  static const char *const names[] = {"emerg",   "alert",  "crit", "err",
+                                      "warning", "notice", "info", "debug"};
   if (!v || !*v)
     return LOG_DEBUG;
   if (isdigit((unsigned char)v[0]) && v[1] == '\0')
@@ -141,38 +144,38 @@ static int parse_level(const char *v) {
 }
 
 static void read_config(void) {
-  xt__config *c = &xt__cfg;
+  xtp_config *c = &xtp_cfg;
   c->debug = env_flag("XTRACE_DEBUG", false);
   unsigned f = 0;
   /* stdout is data as often as it is a log (sort, gzip, a pipeline's
    * middle), and a pipe or a file says nothing about which: a container's
    * log is a pipe too. Where it goes with stderr it is read as a log
-   * (logging_streams.c). */
+   * (logging/streams.c). */
   const char *streams = getenv("XTRACE_LOG_STREAMS");
   if (!streams)
     streams = "stderr,syslog,shared-stdout";
   if (list_has(streams, "stderr"))
-    f |= XT_FAM_STDERR;
+    f |= XTP_FAM_STDERR;
   if (list_has(streams, "stdout"))
-    f |= XT_FAM_STDOUT;
-  else if (xt__streams_setup(list_has(streams, "shared-stdout")))
-    f |= XT_FAM_STDOUT;
+    f |= XTP_FAM_STDOUT;
+  else if (xtp_streams_setup(list_has(streams, "shared-stdout")))
+    f |= XTP_FAM_STDOUT;
   if (list_has(streams, "syslog"))
-    f |= XT_FAM_SYSLOG;
+    f |= XTP_FAM_SYSLOG;
   if (env_flag("XTRACE_THREADS", true))
-    f |= XT_FAM_THREADS;
+    f |= XTP_FAM_THREADS;
   if (env_flag("XTRACE_PROCESS", true))
-    f |= XT_FAM_PROCESS;
+    f |= XTP_FAM_PROCESS;
   if (env_flag("XTRACE_SOCKET_EVENTS", false))
-    f |= XT_FAM_SOCKETS;
+    f |= XTP_FAM_SOCKETS;
   if (env_flag("XTRACE_GRPC", true))
-    f |= XT_FAM_GRPC;
+    f |= XTP_FAM_GRPC;
   if (env_flag("XTRACE_HANDOFF", true))
-    f |= XT_FAM_HANDOFF;
+    f |= XTP_FAM_HANDOFF;
   c->families = f;
   c->log_level = parse_level(getenv("XTRACE_LOG_LEVEL"));
   c->log_prefix = env_flag("XTRACE_LOG_PREFIX", false);
-  xt__budget_setup(env_uint("XTRACE_LOG_RATE", 0, 100), env_uint("XTRACE_LOG_BURST", 1, 1000));
+  xtp_budget_setup(env_uint("XTRACE_LOG_RATE", 0, 100), env_uint("XTRACE_LOG_BURST", 1, 1000));
   const char *ex = getenv("XTRACE_EXCLUDE_LIBS");
   snprintf(c->exclude_libs, sizeof c->exclude_libs, "%s", ex ? ex : "libgrpc*");
   Dl_info self;
@@ -228,73 +231,53 @@ static void start_task(void) {
   }
   const char *tags[] = {tag};
   xt_kv kv[1];
-  xt_event_info ev = {.agent = "process", .label = cmd, .label_len = n, .tags = tags, .ntags = 1,
-                      .source = "process start", .kv = kv, .nkv = xt__probes_start_kv(kv)};
-  xt__emit(&ev);
+  xt_event_info ev = {.agent = "process",
+                      .label = cmd,
+                      .label_len = n,
+                      .tags = tags,
+                      .ntags = 1,
+                      .source = "process start",
+                      .kv = kv,
+                      .nkv = xtp_probes_start_kv(kv)};
+  xtp_emit(&ev);
 }
 
-void xt__init_once(void) {
-  int expected = 0;
-  if (!__atomic_compare_exchange_n(&xt__state, &expected, 1, false, __ATOMIC_ACQ_REL,
+void xtp_init_once(void) {
+  xtp_phase expected = XTP_NEW;
+  if (!__atomic_compare_exchange_n(&xtp_state, &expected, XTP_STARTING, false, __ATOMIC_ACQ_REL,
                                    __ATOMIC_ACQUIRE))
     return;
-  xt__depth++;
+  xtp_depth++;
   int saved = errno;
   read_config();
-  int st = 3;
+  xtp_phase st = XTP_OFF;
   if (!env_flag("XTRACE_DISABLE", false)) {
     int rc = xt_init(NULL);
     if (rc == 0) {
-      xt__line_setup();
-      xt__pid = getpid();
-      xt__process_init();
-      xt__probes_init();
+      xtp_line_setup();
+      xtp_pid = getpid();
+      xtp_process_init();
+      xtp_probes_init();
       start_task();
       on_exit(on_process_exit, NULL);
-      st = 2;
+      st = XTP_TRACED;
     } else {
-      xt__debug("xt_init failed: %s; tracing off", bg_strerror(rc));
+      xtp_debug("xt_init failed: %s; tracing off", bg_strerror(rc));
     }
   }
   errno = saved;
-  xt__depth--;
-  __atomic_store_n(&xt__state, st, __ATOMIC_RELEASE);
+  xtp_depth--;
+  __atomic_store_n(&xtp_state, st, __ATOMIC_RELEASE);
 }
 
-__attribute__((constructor)) static void preload_init(void) { xt__init_once(); }
+__attribute__((constructor)) static void preload_init(void) { xtp_init_once(); }
 
-void xt__thread_drain(void) {
-  xt__line_flush_all();
-  xt__sock_flush_pending();
+void xtp_thread_drain(void) {
+  xtp_line_flush_all();
+  xtp_sock_flush_pending();
 }
 
 static int exit_recorded;
-
-/* Called from exit() (through on_exit, which hands over the status), from
- * _exit/_Exit and from the destructor. The exit event is recorded once per
- * process image; shutdown flushes the reporter and stops it. */
-void xt__process_exit(int status, bool shutdown) {
-  if (__atomic_load_n(&xt__state, __ATOMIC_ACQUIRE) != 2 || !xt__own_process())
-    return;
-  xt__depth++;
-  int saved = errno;
-  xt__thread_drain();
-  if (status >= 0 && !__atomic_exchange_n(&exit_recorded, 1, __ATOMIC_ACQ_REL)) {
-    char label[32], val[16];
-    int n = snprintf(label, sizeof label, "exit %d", status);
-    snprintf(val, sizeof val, "%d", status);
-    const char *tags[] = {"exit"};
-    xt_kv kv[] = {{"exit_status", val}};
-    xt_event_info ev = {.agent = "process", .label = label, .label_len = (size_t)n, .tags = tags,
-                        .ntags = 1, .kv = kv, .nkv = 1, .source = "process exit",
-                        .event_id = xt__exit_event_id()};
-    xt__emit(&ev);
-  }
-  if (shutdown)
-    xt_shutdown();
-  errno = saved;
-  xt__depth--;
-}
 
 /* Writes "exit N" into buf (at least 16 bytes) and N alone into val (at
  * least 12) without stdio; returns the label's length. */
@@ -317,6 +300,50 @@ static size_t exit_label(char *buf, char *val, int status) {
   return len + 5;
 }
 
+/* The exit event, "exit N" with the status as a value, under the ID a
+ * waiting parent joins; built in e, without stdio (see xtp_process_exit_now). */
+typedef struct exit_ev {
+  char label[20], val[12];
+  const char *tags[1];
+  xt_kv kv[1];
+  xt_event_info ev;
+} exit_ev;
+
+static const xt_event_info *exit_event(exit_ev *e, int status) {
+  size_t n = exit_label(e->label, e->val, status);
+  e->tags[0] = "exit";
+  e->kv[0] = (xt_kv){"exit_status", e->val};
+  e->ev = (xt_event_info){.agent = "process",
+                          .label = e->label,
+                          .label_len = n,
+                          .tags = e->tags,
+                          .ntags = 1,
+                          .kv = e->kv,
+                          .nkv = 1,
+                          .source = "process exit",
+                          .event_id = xtp_exit_event_id()};
+  return &e->ev;
+}
+
+/* Called from exit() (through on_exit, which hands over the status), from
+ * _exit/_Exit and from the destructor. The exit event is recorded once per
+ * process image; shutdown flushes the reporter and stops it. */
+void xtp_process_exit(int status, bool shutdown) {
+  if (!xtp_traced() || !xtp_own_process())
+    return;
+  xtp_depth++;
+  int saved = errno;
+  xtp_thread_drain();
+  if (status >= 0 && !__atomic_exchange_n(&exit_recorded, 1, __ATOMIC_ACQ_REL)) {
+    exit_ev e;
+    xtp_emit(exit_event(&e, status));
+  }
+  if (shutdown)
+    xt_shutdown();
+  errno = saved;
+  xtp_depth--;
+}
+
 /* _exit and _Exit, from anywhere: a signal handler that interrupted malloc,
  * a fork child whose other threads vanished holding locks. So only what is
  * async-signal-safe: the exit event goes into the lock-free buffer, and a
@@ -325,25 +352,19 @@ static size_t exit_label(char *buf, char *val, int status) {
  * stream), no reporter is started, and nothing waits for a collector not
  * reached. A signal that interrupted the library itself records nothing:
  * the thread's state is mid-update. */
-void xt__process_exit_now(int status) {
-  if (xt__depth || __atomic_load_n(&xt__state, __ATOMIC_ACQUIRE) != 2 || !xt__own_process())
+void xtp_process_exit_now(int status) {
+  if (xtp_depth || !xtp_traced() || !xtp_own_process())
     return;
-  xt__depth++;
+  xtp_depth++;
   int saved = errno;
   if (!__atomic_exchange_n(&exit_recorded, 1, __ATOMIC_ACQ_REL)) {
-    char label[20], val[12];
-    size_t n = exit_label(label, val, status);
-    const char *tags[] = {"exit"};
-    xt_kv kv[] = {{"exit_status", val}};
-    xt_event_info ev = {.agent = "process", .label = label, .label_len = n, .tags = tags,
-                        .ntags = 1, .kv = kv, .nkv = 1, .source = "process exit",
-                        .event_id = xt__exit_event_id()};
-    xt_exit_flush(&ev, 0);
+    exit_ev e;
+    xt_exit_flush(exit_event(&e, status), 0);
   } else {
     xt_exit_flush(NULL, 0);
   }
   errno = saved;
-  xt__depth--;
+  xtp_depth--;
 }
 
 /* The handler is registered by the constructor, before __libc_start_main
@@ -353,25 +374,80 @@ void xt__process_exit_now(int status) {
  * event, and the reporter is flushed and stopped only then. */
 static void on_process_exit(int status, void *arg) {
   (void)arg;
-  xt__process_exit(status, true);
+  xtp_process_exit(status, true);
 }
 
 /* Destructors run before on_process_exit; nothing to stop yet, but a
  * partial line of the exiting thread is recorded while its order is known. */
-__attribute__((destructor)) static void preload_fini(void) { xt__process_exit(-1, false); }
+__attribute__((destructor)) static void preload_fini(void) { xtp_process_exit(-1, false); }
 
-void xt__fork_child_reset(void) {
-  __atomic_store_n(&xt__pid, getpid(), __ATOMIC_RELAXED);
+/* Fork protocol -------------------------------------------------------------- */
+
+/* In a child of fork: the new pid, and an exit event of its own to come. */
+static void process_after_fork_child(void) {
+  __atomic_store_n(&xtp_pid, getpid(), __ATOMIC_RELAXED);
   __atomic_store_n(&exit_recorded, 0, __ATOMIC_RELAXED);
 }
 
-uint64_t xt__emit(const xt_event_info *ev) {
-  xt__sock_flush_pending();
-  xt__thread_sync_name();
+/* Every part of the library with a lock or per-process state, and its
+ * steps (NULL: none). before_fork runs down the list and after_fork_parent
+ * back up it, so locks are released in the reverse order of taking; no
+ * library lock is held while another is taken anywhere else, so the order
+ * among them is free. A lock held across the fork makes the child's copy of
+ * what it guards whole; a part whose lock is only re-created in the child
+ * says why that is enough (grpc/map.c, process.c, probes/got.c).
+ * after_fork_child runs down the list: each step stands alone.
+ *
+ * Not listed, on purpose. The client (xtrace/client) registers its own
+ * pthread_atfork child handler in xt_init, since it also serves programs
+ * without this library; it runs inside the real fork, before these steps,
+ * and gives the child an empty buffer and no reporter. The hand-off table
+ * (handoff.c) takes no lock: an entry caught mid-write is skipped in the
+ * child. Per-thread state (scratch, line buffers, the reentrancy depth) is
+ * the forking thread's own and stays valid. A vfork child runs on its
+ * parent's memory, so it takes none of these steps (process.c, exec). */
+static const struct fork_part {
+  void (*before)(void);
+  void (*parent)(void);
+  void (*child)(void);
+} fork_parts[] = {
+    {xtp_process_before_fork, xtp_process_after_fork_parent, xtp_process_after_fork_child},
+    {xtp_threads_before_fork, xtp_threads_after_fork_parent, xtp_threads_after_fork_child},
+    {NULL, NULL, xtp_grpc_after_fork_child},
+    {NULL, NULL, xtp_probes_after_fork_child},
+    {NULL, NULL, process_after_fork_child},
+    {NULL, NULL, xtp_kids_after_fork_child},
+    {NULL, NULL, xtp_line_after_fork_child},
+    {NULL, NULL, xtp_budget_after_fork_child},
+    {NULL, NULL, xtp_sock_after_fork_child},
+};
+#define FORK_PARTS (sizeof fork_parts / sizeof fork_parts[0])
+
+void xtp_before_fork(void) {
+  for (size_t i = 0; i < FORK_PARTS; i++)
+    if (fork_parts[i].before)
+      fork_parts[i].before();
+}
+
+void xtp_after_fork_parent(void) {
+  for (size_t i = FORK_PARTS; i-- > 0;)
+    if (fork_parts[i].parent)
+      fork_parts[i].parent();
+}
+
+void xtp_after_fork_child(void) {
+  for (size_t i = 0; i < FORK_PARTS; i++)
+    if (fork_parts[i].child)
+      fork_parts[i].child();
+}
+
+uint64_t xtp_emit(const xt_event_info *ev) {
+  xtp_sock_flush_pending();
+  xtp_thread_sync_name();
   return xt_event(ev);
 }
 
-uint64_t xt__emit_text(const char *agent, const char *label, size_t len, const void *caller) {
+uint64_t xtp_emit_text(const char *agent, const char *label, size_t len, const void *caller) {
   xt_event_info ev = {.agent = agent, .label = label, .label_len = len, .caller = caller};
-  return xt__emit(&ev);
+  return xtp_emit(&ev);
 }

@@ -20,9 +20,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "common.h"
-
-extern char **environ;
+#include "internal.h"
 
 /* Scratch ------------------------------------------------------------------ */
 
@@ -52,7 +50,7 @@ static void scratch_key_init(void) {
   scratch_key_ok = pthread_key_create(&scratch_key, scratch_release) == 0;
 }
 
-void *xt__scratch(size_t bytes) {
+void *xtp_scratch(size_t bytes) {
   pthread_once(&scratch_once, scratch_key_init);
   if (!scratch_key_ok)
     return NULL;
@@ -90,7 +88,7 @@ static bool has_prefix(const char *s, const char *p, size_t n) { return strncmp(
 
 /* True if the colon/space separated LD_PRELOAD list names this library. */
 static bool lists_self(const char *list) {
-  const char *self = xt__cfg.self_path;
+  const char *self = xtp_cfg.self_path;
   const char *base = strrchr(self, '/');
   base = base ? base + 1 : self;
   size_t bl = strlen(base);
@@ -125,17 +123,17 @@ static void append(char *buf, size_t cap, size_t *len, const char *s) {
   buf[*len] = '\0';
 }
 
-size_t xt__childenv_bytes(char *const envp[]) {
+size_t xtp_childenv_bytes(char *const envp[]) {
   if (!envp || !envp[0])
     return 0;
   size_t n;
   const char *old = find_preload(envp, &n);
-  size_t preload = sizeof PRELOAD_VAR + (old ? strlen(old) : 0) + 1 + strlen(xt__cfg.self_path);
+  size_t preload = sizeof PRELOAD_VAR + (old ? strlen(old) : 0) + 1 + strlen(xtp_cfg.self_path);
   return (n + 5) * sizeof(char *) + sizeof BAGGAGE_VAR + BG_ENV_BUFSZ + EXIT_KEY_BYTES +
          LINK_BYTES + preload;
 }
 
-char **xt__childenv_build(void *mem, char *const envp[], uint64_t exit_key) {
+char **xtp_childenv_build(void *mem, char *const envp[], uint64_t exit_key) {
   if (!envp || !envp[0] || !mem)
     return (char **)envp;
   size_t n;
@@ -171,19 +169,19 @@ char **xt__childenv_build(void *mem, char *const envp[], uint64_t exit_key) {
   /* The children need not each wait for a collector we found unreachable. */
   if (xt_link_env(link, LINK_BYTES))
     vec[k++] = link;
-  if (old_entry && (!xt__cfg.self_path[0] || lists_self(old_preload))) {
+  if (old_entry && (!xtp_cfg.self_path[0] || lists_self(old_preload))) {
     vec[k++] = (char *)old_entry;
-  } else if (xt__cfg.self_path[0]) {
-    /* Sized by xt__childenv_bytes, so this always fits. */
+  } else if (xtp_cfg.self_path[0]) {
+    /* Sized by xtp_childenv_bytes, so this always fits. */
     size_t len = 0, cap = sizeof PRELOAD_VAR + (old_preload ? strlen(old_preload) : 0) + 1 +
-                          strlen(xt__cfg.self_path);
+                          strlen(xtp_cfg.self_path);
     preload[0] = '\0';
     append(preload, cap, &len, PRELOAD_VAR);
     if (old_preload && *old_preload) {
       append(preload, cap, &len, old_preload);
       append(preload, cap, &len, ":");
     }
-    append(preload, cap, &len, xt__cfg.self_path);
+    append(preload, cap, &len, xtp_cfg.self_path);
     vec[k++] = preload;
   }
   vec[k] = NULL;
@@ -191,7 +189,7 @@ char **xt__childenv_build(void *mem, char *const envp[], uint64_t exit_key) {
 }
 
 /* Reads the key a traced parent passed; 0 when there is none. */
-uint64_t xt__env_exit_key(void) {
+uint64_t xtp_env_exit_key(void) {
   const char *v = getenv("XTRACE_EXIT_KEY");
   if (!v)
     return 0;
@@ -207,21 +205,28 @@ uint64_t xt__env_exit_key(void) {
   return i == 16 && !v[i] ? key : 0;
 }
 
-void xt__record_spawn(const char *agent, const char *what, char *const argv[],
-                      const void *caller, char label[XT_SPAWN_LABEL], uint64_t event_id) {
+void xtp_record_spawn(const char *agent, const char *what, char *const argv[], const void *caller,
+                      char label[XTP_SPAWN_LABEL], uint64_t event_id) {
   size_t len = 0;
   label[0] = '\0';
-  append(label, XT_SPAWN_LABEL, &len, agent);
-  append(label, XT_SPAWN_LABEL, &len, " ");
-  append(label, XT_SPAWN_LABEL, &len, what ? what : "?");
-  append(label, XT_SPAWN_LABEL, &len, ":");
-  for (size_t i = 0; argv && argv[i] && len < XT_SPAWN_LABEL - 1; i++) {
-    append(label, XT_SPAWN_LABEL, &len, " ");
-    append(label, XT_SPAWN_LABEL, &len, argv[i]);
+  append(label, XTP_SPAWN_LABEL, &len, agent);
+  append(label, XTP_SPAWN_LABEL, &len, " ");
+  append(label, XTP_SPAWN_LABEL, &len, what ? what : "?");
+  append(label, XTP_SPAWN_LABEL, &len, ":");
+  for (size_t i = 0; argv && argv[i] && len < XTP_SPAWN_LABEL - 1; i++) {
+    append(label, XTP_SPAWN_LABEL, &len, " ");
+    append(label, XTP_SPAWN_LABEL, &len, argv[i]);
   }
   const char *tags[] = {agent};
   xt_kv kv[] = {{"path", what ? what : ""}};
-  xt_event_info ev = {.agent = "process", .label = label, .label_len = len, .caller = caller,
-                      .kv = kv, .nkv = 1, .tags = tags, .ntags = 1, .event_id = event_id};
-  xt__emit(&ev);
+  xt_event_info ev = {.agent = "process",
+                      .label = label,
+                      .label_len = len,
+                      .caller = caller,
+                      .kv = kv,
+                      .nkv = 1,
+                      .tags = tags,
+                      .ntags = 1,
+                      .event_id = event_id};
+  xtp_emit(&ev);
 }

@@ -35,7 +35,7 @@
  * child; that entry is skipped there, the other three of its bucket serve.
  *
  * The hooks are the default-version symbols (pthread_cond_*@@GLIBC_2.3.2);
- * the real ones are looked up by that version (xt__real_vsym), since dlsym
+ * the real ones are looked up by that version (xtp_real_vsym), since dlsym
  * is not bound to return it over the old GLIBC_2.2.5 condition variables. A binary linked against those (built
  * before glibc 2.3.2) would reach the new ones through these hooks.
  */
@@ -43,7 +43,7 @@
 #include <semaphore.h>
 #include <string.h>
 
-#include "common.h"
+#include "internal.h"
 
 #define HO_BUCKETS 1024
 #define HO_WAYS 4
@@ -73,7 +73,7 @@ static ho_entry table[HO_BUCKETS][HO_WAYS];
 static uint64_t ho_clock;
 
 /* The object this thread adopted its context from, 0 if none. */
-static XT_TLS uintptr_t adopted_from;
+static XTP_TLS uintptr_t adopted_from;
 
 /* A copy of an entry taken consistently. */
 typedef struct ho_snap {
@@ -95,7 +95,7 @@ static ho_entry *bucket(const void *obj) {
 
 /* These hooks are reached from libc's and the dynamic linker's internals
  * before the constructor, and a wait must not start the reporter. */
-static bool ho_enter(void) { return xt__enter_running(XT_FAM_HANDOFF); }
+static bool ho_enter(void) { return xtp_enter_running(XTP_FAM_HANDOFF); }
 
 /* The waker's side: called before the real signal/post, so the deposit is
  * visible by the time the woken thread runs. A thread without a task
@@ -114,7 +114,8 @@ static void deposit(const void *obj, uint32_t kind) {
   uint64_t oldest = UINT64_MAX;
   for (int i = 0; i < HO_WAYS; i++) {
     uint32_t s = __atomic_load_n(&b[i].seq, __ATOMIC_RELAXED);
-    uint64_t age = (s == 0 || (s & SEQ_CLAIMED)) ? 0 : __atomic_load_n(&b[i].stamp, __ATOMIC_RELAXED);
+    uint64_t age =
+        (s == 0 || (s & SEQ_CLAIMED)) ? 0 : __atomic_load_n(&b[i].stamp, __ATOMIC_RELAXED);
     if (age < oldest) {
       oldest = age;
       first = i;
@@ -218,9 +219,9 @@ static void before_wait(const void *obj) {
 }
 
 /* Set on a thread that runs gRPC's callback functors. */
-static XT_TLS bool grpcs_thread;
+static XTP_TLS bool grpcs_thread;
 
-void xt__handoff_thread_is_grpcs(void) {
+void xtp_handoff_thread_is_grpcs(void) {
   if (grpcs_thread)
     return;
   grpcs_thread = true;
@@ -252,39 +253,34 @@ static void take(const void *obj, const ho_snap *d) {
 
 /* Waker hooks -------------------------------------------------------------- */
 
-XT_HOOK int pthread_cond_signal(pthread_cond_t *c) {
-  pthread_cond_signal_fn real = REALV(pthread_cond_signal, "GLIBC_2.3.2");
+/* signal and broadcast: the deposit first, so the woken thread finds it. */
+static int cond_wake(pthread_cond_signal_fn real, pthread_cond_t *c, int kind) {
   if (!real)
     return ENOSYS;
   if (ho_enter()) {
-    deposit(c, KIND_ONE);
-    xt__leave();
+    deposit(c, kind);
+    xtp_leave();
   }
   return real(c);
 }
 
-XT_HOOK int pthread_cond_broadcast(pthread_cond_t *c) {
-  pthread_cond_broadcast_fn real = REALV(pthread_cond_broadcast, "GLIBC_2.3.2");
-  if (!real)
-    return ENOSYS;
-  if (ho_enter()) {
-    deposit(c, KIND_ALL);
-    xt__leave();
-  }
-  return real(c);
+XTP_HOOK int pthread_cond_signal(pthread_cond_t *c) {
+  return cond_wake(REALV(pthread_cond_signal, "GLIBC_2.3.2"), c, KIND_ONE);
 }
 
-XT_HOOK int sem_post(sem_t *s) {
+XTP_HOOK int pthread_cond_broadcast(pthread_cond_t *c) {
+  return cond_wake(REALV(pthread_cond_broadcast, "GLIBC_2.3.2"), c, KIND_ALL);
+}
+
+XTP_HOOK int sem_post(sem_t *s) {
   sem_post_fn real = REAL(sem_post);
-  if (!real) {
-    errno = ENOSYS;
-    return -1;
-  }
+  if (!real)
+    return xtp_enosys();
   if (ho_enter()) {
     int saved = errno;
     deposit(s, KIND_ONE);
     errno = saved;
-    xt__leave();
+    xtp_leave();
   }
   return real(s);
 }
@@ -299,7 +295,7 @@ static bool cond_before(pthread_cond_t *c, uint64_t *since) {
     return false;
   before_wait(c);
   *since = __atomic_load_n(&ho_clock, __ATOMIC_RELAXED);
-  xt__leave();
+  xtp_leave();
   return true;
 }
 
@@ -309,10 +305,10 @@ static void cond_after(pthread_cond_t *c, uint64_t since, int rc) {
   ho_snap d;
   if (claim(c, since, &d))
     take(c, &d);
-  xt__leave();
+  xtp_leave();
 }
 
-XT_HOOK int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m) {
+XTP_HOOK int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m) {
   pthread_cond_wait_fn real = REALV(pthread_cond_wait, "GLIBC_2.3.2");
   if (!real)
     return ENOSYS;
@@ -324,8 +320,8 @@ XT_HOOK int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m) {
   return rc;
 }
 
-XT_HOOK int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
-                                   const struct timespec *abstime) {
+XTP_HOOK int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
+                                    const struct timespec *abstime) {
   pthread_cond_timedwait_fn real = REALV(pthread_cond_timedwait, "GLIBC_2.3.2");
   if (!real)
     return ENOSYS;
@@ -337,8 +333,8 @@ XT_HOOK int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
   return rc;
 }
 
-XT_HOOK int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clock,
-                                   const struct timespec *abstime) {
+XTP_HOOK int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clock,
+                                    const struct timespec *abstime) {
   pthread_cond_clockwait_fn real = REAL(pthread_cond_clockwait);
   if (!real)
     return ENOSYS;
@@ -354,7 +350,7 @@ static bool sem_before(sem_t *s) {
   if (!ho_enter())
     return false;
   before_wait(s);
-  xt__leave();
+  xtp_leave();
   return true;
 }
 
@@ -368,19 +364,15 @@ static void sem_after(sem_t *s, int rc) {
   if (claim(s, 0, &d))
     take(s, &d);
   errno = saved;
-  xt__leave();
+  xtp_leave();
 }
 
-#define SEM_FAIL_ENOSYS() \
-  do {                    \
-    errno = ENOSYS;       \
-    return -1;            \
-  } while (0)
-
-XT_HOOK int sem_wait(sem_t *s) {
+/* The semaphore waits: sem_before, the real call, sem_after, alike but for
+ * their arguments (the shape of the socket hooks, sockets.c). */
+XTP_HOOK int sem_wait(sem_t *s) {
   sem_wait_fn real = REAL(sem_wait);
   if (!real)
-    SEM_FAIL_ENOSYS();
+    return xtp_enosys();
   if (!sem_before(s))
     return real(s);
   int rc = real(s);
@@ -388,10 +380,10 @@ XT_HOOK int sem_wait(sem_t *s) {
   return rc;
 }
 
-XT_HOOK int sem_timedwait(sem_t *s, const struct timespec *abstime) {
+XTP_HOOK int sem_timedwait(sem_t *s, const struct timespec *abstime) {
   sem_timedwait_fn real = REAL(sem_timedwait);
   if (!real)
-    SEM_FAIL_ENOSYS();
+    return xtp_enosys();
   if (!sem_before(s))
     return real(s, abstime);
   int rc = real(s, abstime);
@@ -399,10 +391,10 @@ XT_HOOK int sem_timedwait(sem_t *s, const struct timespec *abstime) {
   return rc;
 }
 
-XT_HOOK int sem_clockwait(sem_t *s, clockid_t clock, const struct timespec *abstime) {
+XTP_HOOK int sem_clockwait(sem_t *s, clockid_t clock, const struct timespec *abstime) {
   sem_clockwait_fn real = REAL(sem_clockwait);
   if (!real)
-    SEM_FAIL_ENOSYS();
+    return xtp_enosys();
   if (!sem_before(s))
     return real(s, clock, abstime);
   int rc = real(s, clock, abstime);
@@ -412,10 +404,10 @@ XT_HOOK int sem_clockwait(sem_t *s, clockid_t clock, const struct timespec *abst
 
 /* A trywait that fails took no post; one that succeeds did, as a wait would.
  * It does not put an adopted job down: polling is not waiting for work. */
-XT_HOOK int sem_trywait(sem_t *s) {
+XTP_HOOK int sem_trywait(sem_t *s) {
   sem_trywait_fn real = REAL(sem_trywait);
   if (!real)
-    SEM_FAIL_ENOSYS();
+    return xtp_enosys();
   int rc = real(s);
   sem_after(s, rc);
   return rc;

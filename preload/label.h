@@ -5,8 +5,8 @@
  * the format); these appends are a memcpy each. Whatever does not fit is
  * cut, and the text is always NUL-terminated.
  */
-#ifndef XT_PRELOAD_LABEL_H
-#define XT_PRELOAD_LABEL_H
+#ifndef XTP_LABEL_H
+#define XTP_LABEL_H
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,20 +15,20 @@
 
 #include <baggage/baggage.h>
 
-typedef struct xt__label {
+typedef struct xtp_label {
   char *buf;
   size_t cap; /* > 0: room for the NUL is kept */
   size_t len;
-} xt__label;
+} xtp_label;
 
-static inline void xt__label_init(xt__label *l, char *buf, size_t cap) {
+static inline void xtp_label_init(xtp_label *l, char *buf, size_t cap) {
   l->buf = buf;
   l->cap = cap;
   l->len = 0;
   buf[0] = '\0';
 }
 
-static inline void xt__label_mem(xt__label *l, const char *s, size_t n) {
+static inline void xtp_label_mem(xtp_label *l, const char *s, size_t n) {
   size_t room = l->cap - 1 - l->len;
   if (n > room)
     n = room;
@@ -37,21 +37,21 @@ static inline void xt__label_mem(xt__label *l, const char *s, size_t n) {
   l->buf[l->len] = '\0';
 }
 
-static inline void xt__label_str(xt__label *l, const char *s) { xt__label_mem(l, s, strlen(s)); }
+static inline void xtp_label_str(xtp_label *l, const char *s) { xtp_label_mem(l, s, strlen(s)); }
 
 /* Appends each string argument in turn, up to a NULL. */
-static inline void xt__label_cat(xt__label *l, ...) {
+static inline void xtp_label_cat(xtp_label *l, ...) {
   va_list ap;
   va_start(ap, l);
   for (const char *s; (s = va_arg(ap, const char *)) != NULL;)
-    xt__label_str(l, s);
+    xtp_label_str(l, s);
   va_end(ap);
 }
 
 /* Decimal, by libbaggage's encoder: v at most BG_ID_MAX. */
-static inline void xt__label_u64(xt__label *l, uint64_t v) {
+static inline void xtp_label_u64(xtp_label *l, uint64_t v) {
   char dec[BG_DEC_BUFSZ];
-  xt__label_mem(l, dec, (size_t)bg_dec_encode(v, dec));
+  xtp_label_mem(l, dec, (size_t)bg_dec_encode(v, dec));
 }
 
 #endif

@@ -23,59 +23,52 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "common.h"
-#include "logging.h"
-
-extern char **environ;
+#include "internal.h"
+#include "logging/logging.h"
 
 /* How long exec waits for this image's events to reach the collector. The
  * client returns early when everything is sent; the bound only matters when
  * the collector is slow, and it keeps exec from stalling on a dead one. */
 #define EXEC_FLUSH_MS 200
 
-void xt__threads_fork_prepare(void);
-void xt__threads_fork_parent(void);
-void xt__threads_fork_child(void);
-void xt__sock_fork_child(void);
-
+/* Guards popen_list (below); a part of the fork protocol. */
 static pthread_mutex_t popen_lock = PTHREAD_MUTEX_INITIALIZER;
 
-#define RA __builtin_return_address(0)
+void xtp_process_before_fork(void) { pthread_mutex_lock(&popen_lock); }
+void xtp_process_after_fork_parent(void) { pthread_mutex_unlock(&popen_lock); }
+static pthread_mutex_t sys_lock = PTHREAD_MUTEX_INITIALIZER; /* system(), below */
+
+/* sys_lock is only re-created in the child: it is held for two sigaction
+ * calls at a time, and what it guards (system()'s saved dispositions) is
+ * the parent's business. */
+void xtp_process_after_fork_child(void) {
+  pthread_mutex_init(&popen_lock, NULL);
+  pthread_mutex_init(&sys_lock, NULL);
+}
 
 /* The child descends from the fork event, whose ID is chosen before the
  * fork so that the child can name it; the parent records it after, when the
  * label can name the child. */
-XT_HOOK pid_t fork(void) {
+XTP_HOOK pid_t fork(void) {
   fork_fn real = REAL(fork);
-  if (!real) {
-    errno = ENOSYS;
-    return -1;
-  }
-  if (xt__depth || __atomic_load_n(&xt__state, __ATOMIC_ACQUIRE) != 2)
+  if (!real)
+    return xtp_enosys();
+  if (xtp_depth || !xtp_traced())
     return real();
-  bool traced = xt__enter(XT_FAM_PROCESS);
+  bool traced = xtp_enter(XTP_FAM_PROCESS);
   bg_context *ctx = xt_context();
   uint64_t fork_id = traced && ctx->task_id ? bg_id_fresh() : 0;
-  /* Our own locks are taken so the child's copies are consistent; the
-   * client's are handled by the atfork handlers xt_init registered. */
-  pthread_mutex_lock(&popen_lock);
-  xt__threads_fork_prepare();
+  xtp_before_fork();
   pid_t pid = real();
   int err = errno;
   if (pid == 0) {
-    xt__threads_fork_child();
-    pthread_mutex_init(&popen_lock, NULL);
-    xt__fork_child_reset();
-    xt__kids_fork_child();
-    xt__line_reset_all();
-    xt__sock_fork_child();
+    xtp_after_fork_child();
     if (fork_id)
       bg_parents_set_one(ctx, fork_id);
   } else {
-    xt__threads_fork_parent();
-    pthread_mutex_unlock(&popen_lock);
+    xtp_after_fork_parent();
     if (pid > 0 && fork_id) {
-      xt__kid_add(pid, ctx->task_id);
+      xtp_kid_add(pid, ctx->task_id);
       /* "fork child <pid>"; the number is written by hand, as stdio's
        * formatting would take a kilobyte of the caller's stack. */
       char label[32] = "fork child ";
@@ -85,14 +78,20 @@ XT_HOOK pid_t fork(void) {
       n += (size_t)nd;
       xt_kv kv[] = {{"child_pid", val}};
       const char *tags[] = {"fork"};
-      xt_event_info ev = {.agent = "process", .label = label, .label_len = n,
-                          .caller = RA, .kv = kv, .nkv = 1, .tags = tags, .ntags = 1,
+      xt_event_info ev = {.agent = "process",
+                          .label = label,
+                          .label_len = n,
+                          .caller = XTP_CALLER,
+                          .kv = kv,
+                          .nkv = 1,
+                          .tags = tags,
+                          .ntags = 1,
                           .event_id = fork_id};
-      xt__emit(&ev);
+      xtp_emit(&ev);
     }
   }
   if (traced)
-    xt__leave();
+    xtp_leave();
   errno = err;
   return pid;
 }
@@ -132,9 +131,7 @@ static int call_exec(enum exec_kind kind, int fd, const char *path, char *const 
 }
 
 /* Scratch an exec or spawn of envp needs: its label, then its environment. */
-static size_t child_bytes(char *const envp[]) {
-  return XT_SPAWN_LABEL + xt__childenv_bytes(envp);
-}
+static size_t child_bytes(char *const envp[]) { return XTP_SPAWN_LABEL + xtp_childenv_bytes(envp); }
 
 /* The exec of a vfork child. Its pid is final and its parent's thread is
  * suspended until the exec, so it can name its exit the way a forked child's
@@ -145,19 +142,19 @@ static size_t child_bytes(char *const envp[]) {
 static int vfork_child_exec(enum exec_kind kind, int fd, const char *path, char *const argv[],
                             char *const envp[], int flags, void *mem) {
   if (!mem)
-    mem = xt__scratch(child_bytes(envp));
+    mem = xtp_scratch(child_bytes(envp));
   if (!mem)
     return call_exec(kind, fd, path, argv, envp, flags);
   pid_t self = getpid();
   uint64_t task = envp && envp[0] ? xt_context_peek()->task_id : 0;
   if (task)
-    xt__kid_add(self, task);
-  char **env = xt__childenv_build((char *)mem + XT_SPAWN_LABEL, envp,
-                                  task ? xt__exit_key_kids() : 0);
+    xtp_kid_add(self, task);
+  char **env =
+      xtp_childenv_build((char *)mem + XTP_SPAWN_LABEL, envp, task ? xtp_exit_key_kids() : 0);
   int rc = call_exec(kind, fd, path, argv, env, flags);
   if (task) {
     int err = errno;
-    xt__kid_forget(self);
+    xtp_kid_forget(self);
     errno = err;
   }
   return rc;
@@ -175,51 +172,51 @@ static int vfork_child_exec(enum exec_kind kind, int fd, const char *path, char 
  * so the new image joins the parent's task. */
 static int do_exec(enum exec_kind kind, int fd, const char *path, char *const argv[],
                    char *const envp[], int flags, const void *caller, void *mem) {
-  if (!xt__enter(XT_FAM_PROCESS))
+  if (!xtp_enter(XTP_FAM_PROCESS))
     return call_exec(kind, fd, path, argv, envp, flags);
-  if (!xt__own_process()) {
-    xt__leave();
+  if (!xtp_own_process()) {
+    xtp_leave();
     return vfork_child_exec(kind, fd, path, argv, envp, flags, mem);
   }
   if (!mem)
-    mem = xt__scratch(child_bytes(envp));
+    mem = xtp_scratch(child_bytes(envp));
   char **env = (char **)envp;
   if (mem) {
-    xt__thread_drain();
+    xtp_thread_drain();
     /* A NULL or empty environment, or a thread with no task, takes the new
      * image out of the task: the exec event is then the last this process
      * records, and takes the ID the parent's wait will join. */
     bool leaves = !envp || !envp[0] || !xt_in_task();
-    xt__record_spawn("exec", path ? path : "(fd)", argv, caller, mem,
-                     leaves ? xt__exit_id_spend() : 0);
+    xtp_record_spawn("exec", path ? path : "(fd)", argv, caller, mem,
+                     leaves ? xtp_exit_id_spend() : 0);
     xt_flush(EXEC_FLUSH_MS);
-    env = xt__childenv_build((char *)mem + XT_SPAWN_LABEL, envp, xt__exit_key_own());
+    env = xtp_childenv_build((char *)mem + XTP_SPAWN_LABEL, envp, xtp_exit_key_own());
   }
   int rc = call_exec(kind, fd, path, argv, env, flags);
   int err = errno;
-  xt__leave();
+  xtp_leave();
   errno = err;
   return rc;
 }
 
-XT_HOOK int execve(const char *path, char *const argv[], char *const envp[]) {
-  return do_exec(EXEC_VE, -1, path, argv, envp, 0, RA, NULL);
+XTP_HOOK int execve(const char *path, char *const argv[], char *const envp[]) {
+  return do_exec(EXEC_VE, -1, path, argv, envp, 0, XTP_CALLER, NULL);
 }
-XT_HOOK int execv(const char *path, char *const argv[]) {
-  return do_exec(EXEC_VE, -1, path, argv, environ, 0, RA, NULL);
+XTP_HOOK int execv(const char *path, char *const argv[]) {
+  return do_exec(EXEC_VE, -1, path, argv, environ, 0, XTP_CALLER, NULL);
 }
-XT_HOOK int execvpe(const char *file, char *const argv[], char *const envp[]) {
-  return do_exec(EXEC_VPE, -1, file, argv, envp, 0, RA, NULL);
+XTP_HOOK int execvpe(const char *file, char *const argv[], char *const envp[]) {
+  return do_exec(EXEC_VPE, -1, file, argv, envp, 0, XTP_CALLER, NULL);
 }
-XT_HOOK int execvp(const char *file, char *const argv[]) {
-  return do_exec(EXEC_VPE, -1, file, argv, environ, 0, RA, NULL);
+XTP_HOOK int execvp(const char *file, char *const argv[]) {
+  return do_exec(EXEC_VPE, -1, file, argv, environ, 0, XTP_CALLER, NULL);
 }
-XT_HOOK int fexecve(int fd, char *const argv[], char *const envp[]) {
-  return do_exec(EXEC_FD, fd, NULL, argv, envp, 0, RA, NULL);
+XTP_HOOK int fexecve(int fd, char *const argv[], char *const envp[]) {
+  return do_exec(EXEC_FD, fd, NULL, argv, envp, 0, XTP_CALLER, NULL);
 }
-XT_HOOK int execveat(int dirfd, const char *path, char *const argv[], char *const envp[],
-                     int flags) {
-  return do_exec(EXEC_AT, dirfd, path, argv, envp, flags, RA, NULL);
+XTP_HOOK int execveat(int dirfd, const char *path, char *const argv[], char *const envp[],
+                      int flags) {
+  return do_exec(EXEC_AT, dirfd, path, argv, envp, flags, XTP_CALLER, NULL);
 }
 
 /* execl, execlp, execle: the list becomes a vector, on the stack when short,
@@ -241,7 +238,7 @@ static int exec_list(enum exec_kind kind, const char *path, const char *arg0, va
   void *mem = NULL;
   if (argc >= SHORT_LIST) {
     size_t vec = (argc + 1) * sizeof(char *);
-    char *base = xt__scratch(vec + child_bytes(envp));
+    char *base = xtp_scratch(vec + child_bytes(envp));
     if (!base) {
       errno = ENOMEM;
       return -1;
@@ -255,24 +252,26 @@ static int exec_list(enum exec_kind kind, const char *path, const char *arg0, va
   return do_exec(kind, -1, path, argv, envp, 0, caller, mem);
 }
 
-XT_HOOK int execl(const char *path, const char *arg, ...) {
+/* The three list forms differ in the exec kind and in whether envp follows
+ * the list; the va_list has to be started in each. */
+XTP_HOOK int execl(const char *path, const char *arg, ...) {
   va_list ap;
   va_start(ap, arg);
-  int rc = exec_list(EXEC_VE, path, arg, ap, false, RA);
+  int rc = exec_list(EXEC_VE, path, arg, ap, false, XTP_CALLER);
   va_end(ap);
   return rc;
 }
-XT_HOOK int execlp(const char *file, const char *arg, ...) {
+XTP_HOOK int execlp(const char *file, const char *arg, ...) {
   va_list ap;
   va_start(ap, arg);
-  int rc = exec_list(EXEC_VPE, file, arg, ap, false, RA);
+  int rc = exec_list(EXEC_VPE, file, arg, ap, false, XTP_CALLER);
   va_end(ap);
   return rc;
 }
-XT_HOOK int execle(const char *path, const char *arg, ...) {
+XTP_HOOK int execle(const char *path, const char *arg, ...) {
   va_list ap;
   va_start(ap, arg);
-  int rc = exec_list(EXEC_VE, path, arg, ap, true, RA);
+  int rc = exec_list(EXEC_VE, path, arg, ap, true, XTP_CALLER);
   va_end(ap);
   return rc;
 }
@@ -281,18 +280,18 @@ XT_HOOK int execle(const char *path, const char *arg, ...) {
  * Returns the envp to pass (envp itself when scratch cannot be had). */
 static char **prepare_child(const char *what, char *const argv[], char *const envp[],
                             const void *caller) {
-  void *mem = xt__scratch(child_bytes(envp));
+  void *mem = xtp_scratch(child_bytes(envp));
   if (!mem)
     return (char **)envp;
-  xt__record_spawn("spawn", what, argv, caller, mem, 0);
-  return xt__childenv_build((char *)mem + XT_SPAWN_LABEL, envp, xt__exit_key_kids());
+  xtp_record_spawn("spawn", what, argv, caller, mem, 0);
+  return xtp_childenv_build((char *)mem + XTP_SPAWN_LABEL, envp, xtp_exit_key_kids());
 }
 
 /* A child started with a non-empty environment carries the task and will
  * record its exit under the ID our wait joins. */
 static void started_child(pid_t pid, char *const env[]) {
   if (env && env[0])
-    xt__kid_add(pid, xt_context_peek()->task_id);
+    xtp_kid_add(pid, xt_context_peek()->task_id);
 }
 
 static int spawn(bool search, pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
@@ -301,10 +300,10 @@ static int spawn(bool search, pid_t *pid, const char *path, const posix_spawn_fi
   posix_spawn_fn real = search ? REAL(posix_spawnp) : REAL(posix_spawn);
   if (!real)
     return ENOSYS;
-  if (!xt__enter(XT_FAM_PROCESS))
+  if (!xtp_enter(XTP_FAM_PROCESS))
     return real(pid, path, fa, attr, argv, envp);
-  if (!xt__own_process()) {
-    xt__leave();
+  if (!xtp_own_process()) {
+    xtp_leave();
     return real(pid, path, fa, attr, argv, envp);
   }
   /* The caller may pass NULL for pid; the child must still be remembered. */
@@ -315,32 +314,29 @@ static int spawn(bool search, pid_t *pid, const char *path, const posix_spawn_fi
     if (pid)
       *pid = child;
   }
-  xt__leave();
+  xtp_leave();
   return rc;
 }
 
-XT_HOOK int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
-                        const posix_spawnattr_t *attr, char *const argv[], char *const envp[]) {
-  return spawn(false, pid, path, fa, attr, argv, envp, RA);
-}
-XT_HOOK int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
+XTP_HOOK int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
                          const posix_spawnattr_t *attr, char *const argv[], char *const envp[]) {
-  return spawn(true, pid, file, fa, attr, argv, envp, RA);
+  return spawn(false, pid, path, fa, attr, argv, envp, XTP_CALLER);
+}
+XTP_HOOK int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
+                          const posix_spawnattr_t *attr, char *const argv[], char *const envp[]) {
+  return spawn(true, pid, file, fa, attr, argv, envp, XTP_CALLER);
 }
 
 /* system() ----------------------------------------------------------------- */
 
-static pthread_mutex_t sys_lock = PTHREAD_MUTEX_INITIALIZER;
 static int sys_users;
 static struct sigaction sys_saved_int, sys_saved_quit;
 
 /* The real waitpid: the caller joins the child's exit itself. */
 static int wait_child(pid_t pid, int *status) {
   waitpid_fn wp = REAL(waitpid);
-  if (!wp) {
-    errno = ENOSYS;
-    return -1;
-  }
+  if (!wp)
+    return xtp_enosys();
   while (wp(pid, status, 0) < 0) {
     if (errno != EINTR)
       return -1;
@@ -348,18 +344,16 @@ static int wait_child(pid_t pid, int *status) {
   return 0;
 }
 
-XT_HOOK int system(const char *cmd) {
+XTP_HOOK int system(const char *cmd) {
   system_fn real = REAL(system);
-  if (!cmd || !xt__enter(XT_FAM_PROCESS)) {
-    if (!real) {
-      errno = ENOSYS;
-      return -1;
-    }
+  if (!cmd || !xtp_enter(XTP_FAM_PROCESS)) {
+    if (!real)
+      return xtp_enosys();
     return real(cmd);
   }
   posix_spawn_fn spawn_real = REAL(posix_spawn);
   char *argv[] = {"sh", "-c", "--", (char *)cmd, NULL};
-  char **env = prepare_child("/bin/sh", argv, environ, RA);
+  char **env = prepare_child("/bin/sh", argv, environ, XTP_CALLER);
 
   struct sigaction ign = {.sa_handler = SIG_IGN};
   sigemptyset(&ign.sa_mask);
@@ -400,7 +394,7 @@ XT_HOOK int system(const char *cmd) {
       err = errno;
       status = -1;
     } else {
-      xt__kid_join(pid, WIFEXITED(status), true);
+      xtp_kid_join(pid, WIFEXITED(status), true);
     }
   } else {
     status = W_EXITCODE(127, 0); /* what glibc returns when the shell cannot start */
@@ -414,7 +408,7 @@ XT_HOOK int system(const char *cmd) {
   }
   pthread_mutex_unlock(&sys_lock);
   sigprocmask(SIG_SETMASK, &omask, NULL);
-  xt__leave();
+  xtp_leave();
   if (err)
     errno = err;
   return status;
@@ -430,12 +424,12 @@ typedef struct popen_ent {
 } popen_ent;
 static popen_ent *popen_list;
 
-XT_HOOK FILE *popen(const char *cmd, const char *mode) {
+XTP_HOOK FILE *popen(const char *cmd, const char *mode) {
   popen_fn real = REAL(popen);
   posix_spawn_fn spawn_real = REAL(posix_spawn);
   bool reading = mode && mode[0] == 'r';
   bool writing = mode && mode[0] == 'w';
-  if ((!reading && !writing) || !spawn_real || !xt__enter(XT_FAM_PROCESS)) {
+  if ((!reading && !writing) || !spawn_real || !xtp_enter(XTP_FAM_PROCESS)) {
     if (!real) {
       errno = ENOSYS;
       return NULL;
@@ -444,14 +438,14 @@ XT_HOOK FILE *popen(const char *cmd, const char *mode) {
   }
   bool cloexec = strchr(mode, 'e') != NULL;
   char *argv[] = {"sh", "-c", (char *)cmd, NULL};
-  char **env = prepare_child("/bin/sh", argv, environ, RA);
+  char **env = prepare_child("/bin/sh", argv, environ, XTP_CALLER);
   FILE *fp = NULL;
   popen_ent *ent = malloc(sizeof *ent);
   int fds[2];
   if (!ent || pipe2(fds, O_CLOEXEC) < 0) {
     int err = ent ? errno : ENOMEM;
     free(ent);
-    xt__leave();
+    xtp_leave();
     errno = err;
     return NULL;
   }
@@ -492,19 +486,17 @@ XT_HOOK FILE *popen(const char *cmd, const char *mode) {
     }
     free(ent);
   }
-  xt__leave();
+  xtp_leave();
   if (!fp)
     errno = err;
   return fp;
 }
 
-XT_HOOK int pclose(FILE *fp) {
+XTP_HOOK int pclose(FILE *fp) {
   pclose_fn real = REAL(pclose);
-  if (__atomic_load_n(&xt__state, __ATOMIC_ACQUIRE) != 2) {
-    if (!real) {
-      errno = ENOSYS;
-      return -1;
-    }
+  if (!xtp_traced()) {
+    if (!real)
+      return xtp_enosys();
     return real(fp);
   }
   popen_ent *ent = NULL;
@@ -518,19 +510,17 @@ XT_HOOK int pclose(FILE *fp) {
   }
   pthread_mutex_unlock(&popen_lock);
   if (!ent) {
-    if (!real) {
-      errno = ENOSYS;
-      return -1;
-    }
+    if (!real)
+      return xtp_enosys();
     return real(fp);
   }
   fclose(fp);
   int status;
   int rc = wait_child(ent->pid, &status);
   int err = errno;
-  if (rc == 0 && xt__enter(XT_FAM_PROCESS)) {
-    xt__kid_join(ent->pid, WIFEXITED(status), true);
-    xt__leave();
+  if (rc == 0 && xtp_enter(XTP_FAM_PROCESS)) {
+    xtp_kid_join(ent->pid, WIFEXITED(status), true);
+    xtp_leave();
   }
   free(ent);
   errno = err;
@@ -541,7 +531,7 @@ XT_HOOK int pclose(FILE *fp) {
  * this way, often from a signal handler, so its exit event is recorded here
  * with async-signal-safe means only. */
 __attribute__((noreturn)) static void hook_exit(int status) {
-  xt__process_exit_now(status);
+  xtp_process_exit_now(status);
   _exit_fn real = REAL(_exit);
   if (real)
     real(status);
@@ -549,5 +539,5 @@ __attribute__((noreturn)) static void hook_exit(int status) {
   __builtin_unreachable();
 }
 
-XT_HOOK void _exit(int status) { hook_exit(status); }
-XT_HOOK void _Exit(int status) { hook_exit(status); }
+XTP_HOOK void _exit(int status) { hook_exit(status); }
+XTP_HOOK void _Exit(int status) { hook_exit(status); }

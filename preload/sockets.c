@@ -9,6 +9,11 @@
  * Per-descriptor state is a flat array indexed by fd, allocated once, and
  * updated with atomics only: no lock on any I/O path. The bytes themselves
  * are never touched.
+ *
+ * write, writev, read and close are interposed in descriptors.c, which hands
+ * every descriptor but the logged streams' to xtp_sock_* here. Each hook has
+ * socket_wrapper's shape: enter_fd (guard, is it a socket?), the real call,
+ * then sent_after or received_after (record, guard off, errno kept).
  */
 #include <arpa/inet.h>
 #include <inttypes.h>
@@ -20,7 +25,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
-#include "common.h"
+#include "internal.h"
 
 enum { KIND_UNKNOWN, KIND_SOCKET, KIND_OTHER };
 
@@ -40,7 +45,7 @@ typedef struct pending_send {
   uint64_t bytes, offset;
   const void *caller;
 } pending_send;
-static XT_TLS pending_send pending;
+static XTP_TLS pending_send pending;
 
 /* The array covers the descriptor limit at first use; it is mapped, so only
  * the pages of descriptors actually used cost memory. Two threads racing
@@ -54,8 +59,7 @@ static fdstate *state_of(int fd) {
       n = rl.rlim_cur;
     if (n > MAX_TRACKED_FDS)
       n = MAX_TRACKED_FDS;
-    void *m = mmap(NULL, n * sizeof *t, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
-                   0);
+    void *m = mmap(NULL, n * sizeof *t, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED)
       return NULL;
     fdstate *expected = NULL;
@@ -141,20 +145,25 @@ static void sock_event(const char *what, int fd, uint64_t bytes, uint64_t offset
   snprintf(o, sizeof o, "%" PRIu64, offset);
   xt_kv kv[] = {{"op", what}, {"local", local}, {"peer", peer}, {"bytes", b}, {"offset", o}};
   const char *tags[] = {"socket"};
-  xt_event_info ev = {.agent = "socket", .label = label, .label_len = (size_t)n,
-                      .caller = caller, .kv = kv, .nkv = bytes || offset ? 5 : 3,
-                      .tags = tags, .ntags = 1};
-  xt__emit(&ev);
+  xt_event_info ev = {.agent = "socket",
+                      .label = label,
+                      .label_len = (size_t)n,
+                      .caller = caller,
+                      .kv = kv,
+                      .nkv = bytes || offset ? 5 : 3,
+                      .tags = tags,
+                      .ntags = 1};
+  xtp_emit(&ev);
 }
 
-void xt__sock_flush_pending(void) {
+void xtp_sock_flush_pending(void) {
   if (!pending.active)
     return;
-  pending.active = false; /* first: sock_event goes through xt__emit */
+  pending.active = false; /* first: sock_event goes through xtp_emit */
   sock_event("send", pending.fd, pending.bytes, pending.offset, pending.caller);
 }
 
-void xt__sock_fork_child(void) { pending.active = false; }
+void xtp_sock_after_fork_child(void) { pending.active = false; }
 
 static void sent(int fd, fdstate *st, size_t n, const void *caller) {
   uint64_t off = __atomic_fetch_add(&st->sent, n, __ATOMIC_RELAXED);
@@ -162,7 +171,7 @@ static void sent(int fd, fdstate *st, size_t n, const void *caller) {
     pending.bytes += n;
     return;
   }
-  xt__sock_flush_pending();
+  xtp_sock_flush_pending();
   pending.active = true;
   pending.fd = fd;
   pending.bytes = n;
@@ -175,71 +184,134 @@ static void received(int fd, fdstate *st, size_t n, const void *caller) {
   sock_event("recv", fd, n, off, caller);
 }
 
-/* Entry for data calls: true (guard held) if fd is a tracked socket. */
+/* The two halves of every data hook, around its real call. enter_fd: the
+ * descriptor's state, guard held, if fd is a tracked socket; NULL (nothing to
+ * record, call straight through) otherwise. */
 static fdstate *enter_fd(int fd) {
-  if (!xt__enter(XT_FAM_SOCKETS))
+  if (!xtp_enter(XTP_FAM_SOCKETS))
     return NULL;
   fdstate *st = state_of(fd);
   if (st && is_socket(fd, st))
     return st;
-  xt__leave();
+  xtp_leave();
   return NULL;
 }
 
-#define RA __builtin_return_address(0)
-#define NOSYS(ret)   \
-  do {               \
-    errno = ENOSYS;  \
-    return ret;      \
-  } while (0)
+/* After the real call returned r (errno still the call's): records the bytes
+ * when the kernel moved some (count of them sent, or r received), releases
+ * the guard, and gives back r with the call's errno. */
+static ssize_t sent_after(int fd, fdstate *st, ssize_t r, size_t count, const void *caller) {
+  int err = errno;
+  if (r > 0)
+    sent(fd, st, count, caller);
+  xtp_leave();
+  errno = err;
+  return r;
+}
 
-/* A socket I/O hook: real call, then record (a statement that may use the
- * result r and the descriptor's state st) when the kernel moved bytes. */
-#define IO_HOOK(real_expr, record) \
-  if (!real)                       \
-    NOSYS(-1);                     \
-  fdstate *st = enter_fd(fd);      \
-  if (!st)                         \
-    return real_expr;              \
-  ssize_t r = real_expr;           \
-  int err = errno;                 \
-  if (r > 0)                       \
-    record;                        \
-  xt__leave();                     \
-  errno = err;                     \
-  return r
+static ssize_t received_after(int fd, fdstate *st, ssize_t r, const void *caller) {
+  int err = errno;
+  if (r > 0)
+    received(fd, st, (size_t)r, caller);
+  xtp_leave();
+  errno = err;
+  return r;
+}
 
-/* Sends record the count the kernel took; receives what arrived. */
-#define SEND_HOOK(caller, real_expr, count_expr) \
-  IO_HOOK(real_expr, sent(fd, st, (size_t)(count_expr), caller))
-#define RECV_HOOK(real_expr) IO_HOOK(real_expr, received(fd, st, (size_t)r, RA))
-
-ssize_t xt__sock_write(int fd, const void *p, size_t n, const void *caller) {
+/* write, writev, read and close reach these from descriptors.c for every
+ * descriptor that is not a logged stream (the same shape as the hooks
+ * below). */
+ssize_t xtp_sock_write(int fd, const void *p, size_t n, const void *caller) {
   write_fn real = REAL(write);
-  SEND_HOOK(caller, real(fd, p, n), r);
+  if (!real)
+    return xtp_enosys();
+  fdstate *st = enter_fd(fd);
+  if (!st)
+    return real(fd, p, n);
+  ssize_t r = real(fd, p, n);
+  return sent_after(fd, st, r, (size_t)r, caller);
 }
 
-ssize_t xt__sock_writev(int fd, const struct iovec *iov, int cnt, const void *caller) {
+ssize_t xtp_sock_writev(int fd, const struct iovec *iov, int cnt, const void *caller) {
   writev_fn real = REAL(writev);
-  SEND_HOOK(caller, real(fd, iov, cnt), r);
+  if (!real)
+    return xtp_enosys();
+  fdstate *st = enter_fd(fd);
+  if (!st)
+    return real(fd, iov, cnt);
+  ssize_t r = real(fd, iov, cnt);
+  return sent_after(fd, st, r, (size_t)r, caller);
 }
 
-XT_HOOK ssize_t send(int fd, const void *p, size_t n, int flags) {
+ssize_t xtp_sock_read(int fd, void *p, size_t n, const void *caller) {
+  read_fn real = REAL(read);
+  if (!real)
+    return xtp_enosys();
+  fdstate *st = enter_fd(fd);
+  if (!st)
+    return real(fd, p, n);
+  ssize_t r = real(fd, p, n);
+  return received_after(fd, st, r, caller);
+}
+
+/* A closed descriptor number is reused by the next open: forget its state,
+ * and write out a send still held for it. */
+int xtp_sock_close(int fd) {
+  close_fn real = REAL(close);
+  if (!real)
+    return xtp_enosys();
+  if (!xtp_enter(XTP_FAM_SOCKETS))
+    return real(fd);
+  if (pending.active && pending.fd == fd)
+    xtp_sock_flush_pending();
+  int r = real(fd);
+  int err = errno;
+  fdstate *st = state_of(fd);
+  if (st)
+    reset(st, KIND_UNKNOWN);
+  xtp_leave();
+  errno = err;
+  return r;
+}
+
+/* The data hooks below repeat one shape (real symbol, enter_fd, real call,
+ * *_after) with their own signatures and byte counts: written out, not
+ * generated by a macro, so that each reads, and steps in a debugger, alone. */
+XTP_HOOK ssize_t send(int fd, const void *p, size_t n, int flags) {
   send_fn real = REAL(send);
-  SEND_HOOK(RA, real(fd, p, n, flags), r);
+  if (!real)
+    return xtp_enosys();
+  fdstate *st = enter_fd(fd);
+  if (!st)
+    return real(fd, p, n, flags);
+  ssize_t r = real(fd, p, n, flags);
+  return sent_after(fd, st, r, (size_t)r, XTP_CALLER);
 }
 
-XT_HOOK ssize_t sendto(int fd, const void *p, size_t n, int flags, const struct sockaddr *to,
-                       socklen_t tolen) {
+XTP_HOOK ssize_t sendto(int fd, const void *p, size_t n, int flags, const struct sockaddr *to,
+                        socklen_t tolen) {
   sendto_fn real = REAL(sendto);
-  SEND_HOOK(RA, real(fd, p, n, flags, to, tolen), r);
+  if (!real)
+    return xtp_enosys();
+  fdstate *st = enter_fd(fd);
+  if (!st)
+    return real(fd, p, n, flags, to, tolen);
+  ssize_t r = real(fd, p, n, flags, to, tolen);
+  return sent_after(fd, st, r, (size_t)r, XTP_CALLER);
 }
 
-XT_HOOK ssize_t sendmsg(int fd, const struct msghdr *msg, int flags) {
+XTP_HOOK ssize_t sendmsg(int fd, const struct msghdr *msg, int flags) {
   sendmsg_fn real = REAL(sendmsg);
-  SEND_HOOK(RA, real(fd, msg, flags), r);
+  if (!real)
+    return xtp_enosys();
+  fdstate *st = enter_fd(fd);
+  if (!st)
+    return real(fd, msg, flags);
+  ssize_t r = real(fd, msg, flags);
+  return sent_after(fd, st, r, (size_t)r, XTP_CALLER);
 }
 
+/* What the kernel took of the first n messages. */
 static size_t mmsg_bytes(const struct mmsghdr *v, int n) {
   size_t total = 0;
   for (int i = 0; i < n; i++)
@@ -247,37 +319,56 @@ static size_t mmsg_bytes(const struct mmsghdr *v, int n) {
   return total;
 }
 
-XT_HOOK int sendmmsg(int fd, struct mmsghdr *v, unsigned int vlen, int flags) {
+XTP_HOOK int sendmmsg(int fd, struct mmsghdr *v, unsigned int vlen, int flags) {
   sendmmsg_fn real = REAL(sendmmsg);
-  SEND_HOOK(RA, real(fd, v, vlen, flags), mmsg_bytes(v, (int)r));
+  if (!real)
+    return xtp_enosys();
+  fdstate *st = enter_fd(fd);
+  if (!st)
+    return real(fd, v, vlen, flags);
+  int r = real(fd, v, vlen, flags);
+  return (int)sent_after(fd, st, r, r > 0 ? mmsg_bytes(v, r) : 0, XTP_CALLER);
 }
 
-XT_HOOK ssize_t recv(int fd, void *p, size_t n, int flags) {
+XTP_HOOK ssize_t recv(int fd, void *p, size_t n, int flags) {
   recv_fn real = REAL(recv);
-  RECV_HOOK(real(fd, p, n, flags));
+  if (!real)
+    return xtp_enosys();
+  fdstate *st = enter_fd(fd);
+  if (!st)
+    return real(fd, p, n, flags);
+  ssize_t r = real(fd, p, n, flags);
+  return received_after(fd, st, r, XTP_CALLER);
 }
 
-XT_HOOK ssize_t recvfrom(int fd, void *p, size_t n, int flags, struct sockaddr *from,
-                         socklen_t *fromlen) {
+XTP_HOOK ssize_t recvfrom(int fd, void *p, size_t n, int flags, struct sockaddr *from,
+                          socklen_t *fromlen) {
   recvfrom_fn real = REAL(recvfrom);
-  RECV_HOOK(real(fd, p, n, flags, from, fromlen));
+  if (!real)
+    return xtp_enosys();
+  fdstate *st = enter_fd(fd);
+  if (!st)
+    return real(fd, p, n, flags, from, fromlen);
+  ssize_t r = real(fd, p, n, flags, from, fromlen);
+  return received_after(fd, st, r, XTP_CALLER);
 }
 
-XT_HOOK ssize_t recvmsg(int fd, struct msghdr *msg, int flags) {
+XTP_HOOK ssize_t recvmsg(int fd, struct msghdr *msg, int flags) {
   recvmsg_fn real = REAL(recvmsg);
-  RECV_HOOK(real(fd, msg, flags));
+  if (!real)
+    return xtp_enosys();
+  fdstate *st = enter_fd(fd);
+  if (!st)
+    return real(fd, msg, flags);
+  ssize_t r = real(fd, msg, flags);
+  return received_after(fd, st, r, XTP_CALLER);
 }
 
-XT_HOOK ssize_t read(int fd, void *p, size_t n) {
-  read_fn real = REAL(read);
-  RECV_HOOK(real(fd, p, n));
-}
-
-XT_HOOK int connect(int fd, const struct sockaddr *addr, socklen_t len) {
+XTP_HOOK int connect(int fd, const struct sockaddr *addr, socklen_t len) {
   connect_fn real = REAL(connect);
   if (!real)
-    NOSYS(-1);
-  if (!xt__enter(XT_FAM_SOCKETS))
+    return xtp_enosys();
+  if (!xtp_enter(XTP_FAM_SOCKETS))
     return real(fd, addr, len);
   int r = real(fd, addr, len);
   int err = errno;
@@ -285,10 +376,10 @@ XT_HOOK int connect(int fd, const struct sockaddr *addr, socklen_t len) {
   if (st)
     reset(st, KIND_SOCKET);
   if (r == 0 || err == EINPROGRESS) {
-    xt__sock_flush_pending();
-    sock_event("connect", fd, 0, 0, RA);
+    xtp_sock_flush_pending();
+    sock_event("connect", fd, 0, 0, XTP_CALLER);
   }
-  xt__leave();
+  xtp_leave();
   errno = err;
   return r;
 }
@@ -301,45 +392,25 @@ static int after_accept(int r, const void *caller) {
       reset(st, KIND_SOCKET);
     sock_event("accept", r, 0, 0, caller);
   }
-  xt__leave();
+  xtp_leave();
   errno = err;
   return r;
 }
 
-XT_HOOK int accept(int fd, struct sockaddr *addr, socklen_t *len) {
+XTP_HOOK int accept(int fd, struct sockaddr *addr, socklen_t *len) {
   accept_fn real = REAL(accept);
   if (!real)
-    NOSYS(-1);
-  if (!xt__enter(XT_FAM_SOCKETS))
+    return xtp_enosys();
+  if (!xtp_enter(XTP_FAM_SOCKETS))
     return real(fd, addr, len);
-  return after_accept(real(fd, addr, len), RA);
+  return after_accept(real(fd, addr, len), XTP_CALLER);
 }
 
-XT_HOOK int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags) {
+XTP_HOOK int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags) {
   accept4_fn real = REAL(accept4);
   if (!real)
-    NOSYS(-1);
-  if (!xt__enter(XT_FAM_SOCKETS))
+    return xtp_enosys();
+  if (!xtp_enter(XTP_FAM_SOCKETS))
     return real(fd, addr, len, flags);
-  return after_accept(real(fd, addr, len, flags), RA);
-}
-
-/* A closed descriptor number is reused by the next open: forget its state,
- * and write out a send still held for it. */
-XT_HOOK int close(int fd) {
-  close_fn real = REAL(close);
-  if (!real)
-    NOSYS(-1);
-  if (!xt__enter(XT_FAM_SOCKETS))
-    return real(fd);
-  if (pending.active && pending.fd == fd)
-    xt__sock_flush_pending();
-  int r = real(fd);
-  int err = errno;
-  fdstate *st = state_of(fd);
-  if (st)
-    reset(st, KIND_UNKNOWN);
-  xt__leave();
-  errno = err;
-  return r;
+  return after_accept(real(fd, addr, len, flags), XTP_CALLER);
 }

@@ -11,31 +11,31 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common.h"
+#include "internal.h"
 
 enum { REC_RUNNING, REC_EXITED, REC_DETACHED };
 
 typedef struct thread_rec {
   struct thread_rec *next; /* hash chain */
   pthread_t tid;
-  int state;               /* REC_*, under table_lock */
+  int state; /* REC_*, under table_lock */
   bool in_table;
   void *(*fn)(void *);
   void *arg;
-  char name[16];           /* set by another thread's pthread_setname_np */
-  int name_gen;            /* bumped with name; the thread applies it lazily */
-  uint64_t task;           /* the thread's last task and parents, at exit */
+  char name[16]; /* set by another thread's pthread_setname_np */
+  int name_gen;  /* bumped with name; the thread applies it lazily */
+  uint64_t task; /* the thread's last task and parents, at exit */
   uint32_t nparents;
   uint64_t parents[BG_MAX_PARENTS];
-  bg_context start;        /* the creator's context at creation */
+  bg_context start; /* the creator's context at creation */
 } thread_rec;
 
 #define TABLE_SIZE 1024
 static thread_rec *table[TABLE_SIZE];
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static XT_TLS thread_rec *self_rec;
-static XT_TLS int self_name_gen;
+static XTP_TLS thread_rec *self_rec;
+static XTP_TLS int self_name_gen;
 
 static size_t slot(pthread_t t) { return ((uintptr_t)t >> 6) % TABLE_SIZE; }
 
@@ -61,28 +61,28 @@ static thread_rec *table_find(pthread_t t, bool remove) {
   return NULL;
 }
 
-/* fork() takes the lock around the real fork so the child's copy of the
- * table is consistent (fork hook in process.c). */
-void xt__threads_fork_prepare(void) { pthread_mutex_lock(&table_lock); }
-void xt__threads_fork_parent(void) { pthread_mutex_unlock(&table_lock); }
-void xt__threads_fork_child(void) { pthread_mutex_init(&table_lock, NULL); }
+/* The fork protocol (common.c) holds the lock across the real fork so the
+ * child's copy of the table is consistent. */
+void xtp_threads_before_fork(void) { pthread_mutex_lock(&table_lock); }
+void xtp_threads_after_fork_parent(void) { pthread_mutex_unlock(&table_lock); }
+void xtp_threads_after_fork_child(void) { pthread_mutex_init(&table_lock, NULL); }
 
 /* Threads started by excluded libraries (gRPC's pollers and executors by
  * default) carry no task: their start routine's object decides. The last
  * answer is cached per creating thread, as libraries create threads from a
  * few start routines over and over. */
 static bool excluded(void *(*fn)(void *)) {
-  static XT_TLS void *last_fn;
-  static XT_TLS bool last_answer;
+  static XTP_TLS void *last_fn;
+  static XTP_TLS bool last_answer;
   if ((void *)fn == last_fn)
     return last_answer;
   bool ex = false;
   Dl_info info;
-  if (xt__cfg.exclude_libs[0] && dladdr((void *)fn, &info) && info.dli_fname) {
+  if (xtp_cfg.exclude_libs[0] && dladdr((void *)fn, &info) && info.dli_fname) {
     const char *base = strrchr(info.dli_fname, '/');
     base = base ? base + 1 : info.dli_fname;
-    char pat[sizeof xt__cfg.exclude_libs];
-    memcpy(pat, xt__cfg.exclude_libs, sizeof pat);
+    char pat[sizeof xtp_cfg.exclude_libs];
+    memcpy(pat, xtp_cfg.exclude_libs, sizeof pat);
     for (char *save, *p = strtok_r(pat, ",:", &save); p && !ex; p = strtok_r(NULL, ",:", &save))
       ex = fnmatch(p, base, 0) == 0;
   }
@@ -100,8 +100,8 @@ static void thread_finish(void *unused) {
   if (!r)
     return;
   self_rec = NULL;
-  xt__depth++;
-  xt__thread_drain();
+  xtp_depth++;
+  xtp_thread_drain();
   const bg_context *ctx = xt_context_peek();
   r->task = ctx->task_id;
   r->nparents = ctx->nparents;
@@ -115,17 +115,17 @@ static void thread_finish(void *unused) {
   pthread_mutex_unlock(&table_lock);
   if (free_it)
     free(r);
-  xt__depth--;
+  xtp_depth--;
 }
 
 static void *trampoline(void *p) {
   thread_rec *r = p;
-  xt__depth++;
+  xtp_depth++;
   self_rec = r;
   xt_context_set(&r->start);
   void *(*fn)(void *) = r->fn;
   void *arg = r->arg;
-  xt__depth--;
+  xtp_depth--;
   void *ret;
   pthread_cleanup_push(thread_finish, NULL);
   ret = fn(arg);
@@ -133,18 +133,18 @@ static void *trampoline(void *p) {
   return ret;
 }
 
-XT_HOOK int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
-                           void *(*fn)(void *), void *arg) {
+XTP_HOOK int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)(void *),
+                            void *arg) {
   pthread_create_fn real = REAL(pthread_create);
   if (!real)
     return ENOSYS;
-  if (!xt__enter(XT_FAM_THREADS))
+  if (!xtp_enter(XTP_FAM_THREADS))
     return real(thread, attr, fn, arg);
   thread_rec *r = NULL;
   if (xt_in_task() && !excluded(fn))
     r = malloc(sizeof *r);
   if (!r) {
-    xt__leave();
+    xtp_leave();
     return real(thread, attr, fn, arg);
   }
   memset(r, 0, offsetof(thread_rec, start));
@@ -173,7 +173,7 @@ XT_HOOK int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
   }
   if (rc != 0)
     free(r);
-  xt__leave();
+  xtp_leave();
   return rc;
 }
 
@@ -186,9 +186,9 @@ static void join_record(thread_rec *r) {
   bg_context *ctx = xt_context();
   if (ctx->task_id && ctx->task_id != r->task)
     return; /* joined across tasks: no causal edge to draw */
-  bool child_recorded = !(r->nparents == r->start.nparents &&
-                          memcmp(r->parents, r->start.parents,
-                                 sizeof r->parents[0] * r->nparents) == 0);
+  bool child_recorded =
+      !(r->nparents == r->start.nparents &&
+        memcmp(r->parents, r->start.parents, sizeof r->parents[0] * r->nparents) == 0);
   if (!child_recorded)
     return;
   if (ctx->task_id == r->task) {
@@ -210,14 +210,16 @@ static void after_join(pthread_t t, int rc) {
   pthread_mutex_unlock(&table_lock);
   if (!r)
     return;
-  if (xt__enter(XT_FAM_THREADS)) {
+  if (xtp_enter(XTP_FAM_THREADS)) {
     join_record(r);
-    xt__leave();
+    xtp_leave();
   }
   free(r);
 }
 
-XT_HOOK int pthread_join(pthread_t t, void **ret) {
+/* The join forms: the real call, then after_join; alike but for their
+ * arguments. */
+XTP_HOOK int pthread_join(pthread_t t, void **ret) {
   pthread_join_fn real = REAL(pthread_join);
   if (!real)
     return ENOSYS;
@@ -226,7 +228,7 @@ XT_HOOK int pthread_join(pthread_t t, void **ret) {
   return rc;
 }
 
-XT_HOOK int pthread_tryjoin_np(pthread_t t, void **ret) {
+XTP_HOOK int pthread_tryjoin_np(pthread_t t, void **ret) {
   pthread_tryjoin_np_fn real = REAL(pthread_tryjoin_np);
   if (!real)
     return ENOSYS;
@@ -235,7 +237,7 @@ XT_HOOK int pthread_tryjoin_np(pthread_t t, void **ret) {
   return rc;
 }
 
-XT_HOOK int pthread_timedjoin_np(pthread_t t, void **ret, const struct timespec *abstime) {
+XTP_HOOK int pthread_timedjoin_np(pthread_t t, void **ret, const struct timespec *abstime) {
   pthread_timedjoin_np_fn real = REAL(pthread_timedjoin_np);
   if (!real)
     return ENOSYS;
@@ -244,7 +246,7 @@ XT_HOOK int pthread_timedjoin_np(pthread_t t, void **ret, const struct timespec 
   return rc;
 }
 
-XT_HOOK int pthread_detach(pthread_t t) {
+XTP_HOOK int pthread_detach(pthread_t t) {
   pthread_detach_fn real = REAL(pthread_detach);
   if (!real)
     return ENOSYS;
@@ -268,25 +270,25 @@ XT_HOOK int pthread_detach(pthread_t t) {
   return rc;
 }
 
-XT_HOOK void pthread_exit(void *ret) {
+XTP_HOOK void pthread_exit(void *ret) {
   pthread_exit_fn real = REAL(pthread_exit);
   if (self_rec) {
     thread_finish(NULL);
-  } else if (xt__enter(XT_FAM_THREADS)) {
-    xt__thread_drain();
-    xt__leave();
+  } else if (xtp_enter(XTP_FAM_THREADS)) {
+    xtp_thread_drain();
+    xtp_leave();
   }
   if (real)
     real(ret);
   abort(); /* pthread_exit cannot fail; without the real one there is no way out */
 }
 
-XT_HOOK int pthread_setname_np(pthread_t t, const char *name) {
+XTP_HOOK int pthread_setname_np(pthread_t t, const char *name) {
   pthread_setname_np_fn real = REAL(pthread_setname_np);
   if (!real)
     return ENOSYS;
   int rc = real(t, name);
-  if (rc != 0 || !xt__enter(XT_FAM_THREADS))
+  if (rc != 0 || !xtp_enter(XTP_FAM_THREADS))
     return rc;
   if (pthread_equal(t, pthread_self())) {
     xt_thread_set_name(name);
@@ -304,11 +306,11 @@ XT_HOOK int pthread_setname_np(pthread_t t, const char *name) {
     }
     pthread_mutex_unlock(&table_lock);
   }
-  xt__leave();
+  xtp_leave();
   return rc;
 }
 
-void xt__thread_sync_name(void) {
+void xtp_thread_sync_name(void) {
   thread_rec *r = self_rec;
   if (!r)
     return;

@@ -8,12 +8,12 @@
 
 #include <cmocka.h>
 
-#include "probes.h"
+#include "probes/probes.h"
 
-static xt__probe_spec specs[XT_PROBES_MAX];
-static char errors[XT_PROBE_ERRORS_MAX];
+static xtp_probe_spec specs[XTP_PROBES_MAX];
+static char errors[XTP_PROBE_ERRORS_MAX];
 
-static int parse(const char *s) { return xt__probes_parse(s, specs, XT_PROBES_MAX, errors, sizeof errors); }
+static int parse(const char *s) { return xtp_probes_parse(s, specs, XTP_PROBES_MAX, errors, sizeof errors); }
 
 static void test_signature_gives_types(void **state) {
   (void)state;
@@ -23,25 +23,25 @@ static void test_signature_gives_types(void **state) {
   assert_string_equal(specs[0].lib, "");
   assert_string_equal(specs[0].item, "");
   assert_int_equal(specs[0].nargs, 1);
-  assert_int_equal(specs[0].args[0].kind, XT_PT_PTR);
-  assert_int_equal(specs[0].ret.kind, XT_PT_SINT);
+  assert_int_equal(specs[0].args[0].kind, XTP_PT_PTR);
+  assert_int_equal(specs[0].ret.kind, XTP_PT_SINT);
   assert_int_equal(specs[0].ret.size, 4);
 }
 
 static void test_integer_names_give_sizes(void **state) {
   (void)state;
   assert_int_equal(parse("f(uint8, short, unsigned   int, long long, size_t, ssize_t, str, double)->uint64"), 1);
-  const xt__ptype *a = specs[0].args;
+  const xtp_ptype *a = specs[0].args;
   assert_int_equal(specs[0].nargs, 8);
-  assert_true(a[0].kind == XT_PT_UINT && a[0].size == 1);
-  assert_true(a[1].kind == XT_PT_SINT && a[1].size == 2);
-  assert_true(a[2].kind == XT_PT_UINT && a[2].size == 4);
-  assert_true(a[3].kind == XT_PT_SINT && a[3].size == 8);
-  assert_true(a[4].kind == XT_PT_UINT && a[4].size == 8);
-  assert_true(a[5].kind == XT_PT_SINT && a[5].size == 8);
-  assert_int_equal(a[6].kind, XT_PT_STR);
-  assert_int_equal(a[7].kind, XT_PT_DOUBLE);
-  assert_true(specs[0].ret.kind == XT_PT_UINT && specs[0].ret.size == 8);
+  assert_true(a[0].kind == XTP_PT_UINT && a[0].size == 1);
+  assert_true(a[1].kind == XTP_PT_SINT && a[1].size == 2);
+  assert_true(a[2].kind == XTP_PT_UINT && a[2].size == 4);
+  assert_true(a[3].kind == XTP_PT_SINT && a[3].size == 8);
+  assert_true(a[4].kind == XTP_PT_UINT && a[4].size == 8);
+  assert_true(a[5].kind == XTP_PT_SINT && a[5].size == 8);
+  assert_int_equal(a[6].kind, XTP_PT_STR);
+  assert_int_equal(a[7].kind, XTP_PT_DOUBLE);
+  assert_true(specs[0].ret.kind == XTP_PT_UINT && specs[0].ret.size == 8);
 }
 
 static void test_list_with_lib_and_item(void **state) {
@@ -61,7 +61,7 @@ static void test_void_and_empty_arguments(void **state) {
   (void)state;
   assert_int_equal(parse("a()->void; b(void)->long"), 2);
   assert_int_equal(specs[0].nargs, 0);
-  assert_int_equal(specs[0].ret.kind, XT_PT_VOID);
+  assert_int_equal(specs[0].ret.kind, XTP_PT_VOID);
   assert_int_equal(specs[1].nargs, 0);
 }
 
@@ -96,8 +96,8 @@ static void test_too_many_arguments(void **state) {
 static void test_error_list_bounded(void **state) {
   (void)state;
   char small[40];
-  assert_int_equal(xt__probes_parse("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa;bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", specs,
-                                    XT_PROBES_MAX, small, sizeof small),
+  assert_int_equal(xtp_probes_parse("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa;bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", specs,
+                                    XTP_PROBES_MAX, small, sizeof small),
                    0);
   assert_true(strlen(small) < sizeof small);
 }

@@ -3,7 +3,7 @@
 # parent set (three thread events) passes the threshold, so a join event
 # (agent xtrace) collapses it and "all joined" follows that one event. At the
 # default of 10 "all joined" has the three thread events as parents
-# (preload_thread_tree).
+# (preload.thread_tree).
 . "$(dirname "$0")/lib.sh"
 st_start_server
 XTRACE_JOIN_THRESHOLD=2 traced "$XT_PROGS/tree" 2>"$PL_TMP/err" || fail "tree failed: $(cat "$PL_TMP/err")"

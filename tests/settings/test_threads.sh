@@ -3,7 +3,7 @@
 # events, and pthread_join merges nothing. tree's main thread logs
 # "all joined" after joining its three threads and then exits: once its exit
 # event is stored, every line its threads logged before would be too
-# (setting.threads would see six reports, as preload_thread_tree does).
+# (setting.threads would see six reports, as preload.thread_tree does).
 . "$(dirname "$0")/lib.sh"
 st_start_server
 XTRACE_THREADS=0 traced "$XT_PROGS/tree" 2>"$PL_TMP/err" || fail "tree failed: $(cat "$PL_TMP/err")"

@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common.h"
-#include "logging.h"
+#include "internal.h"
+#include "logging/logging.h"
 
 /* Bounded appends into a fixed buffer; len keeps counting past cap. */
 typedef struct text {
@@ -42,7 +42,9 @@ static void add(text *t, const char *fmt, ...) {
 /* What is in the buffer: a text that did not fit is cut where it stopped. */
 static size_t finish(const text *t) { return t->len < t->cap ? t->len : t->cap - 1; }
 
-static const char *errstr(int errnum, char *buf, size_t cap) { return strerror_r(errnum, buf, cap); }
+static const char *errstr(int errnum, char *buf, size_t cap) {
+  return strerror_r(errnum, buf, cap);
+}
 
 /* The label goes to the stderr line buffer's tail; the text itself is
  * written by the real function, whatever its length, so the output is the
@@ -51,23 +53,23 @@ static const char *errstr(int errnum, char *buf, size_t cap) { return strerror_r
  * line is not recorded; line_end commits the label as a whole line. */
 static text line_start(const char *agent, const void *caller) {
   text t = {NULL, 0, 0};
-  if (xt__line_over(XT_OUT_STDERR)) {
-    xt__line_skipped(XT_OUT_STDERR, 0, true);
+  if (xtp_line_over(XTP_OUT_STDERR)) {
+    xtp_line_skipped(XTP_OUT_STDERR, 0, true);
     return t;
   }
-  if (xt__cfg.log_prefix) {
-    xt__sink sink = {stderr, -1};
-    xt__line_open(XT_OUT_STDERR, agent, caller, &sink);
+  if (xtp_cfg.log_prefix) {
+    xtp_sink sink = {stderr, -1};
+    xtp_line_open(XTP_OUT_STDERR, agent, caller, &sink);
   }
-  t.buf = xt__line_tail(XT_OUT_STDERR, &t.cap);
+  t.buf = xtp_line_tail(XTP_OUT_STDERR, &t.cap);
   return t;
 }
 
 static void line_end(const text *t, const char *agent, const void *caller) {
   if (!t->buf)
     return;
-  xt__line_commit(XT_OUT_STDERR, finish(t), agent, caller, NULL);
-  xt__line_feed(XT_OUT_STDERR, "\n", 1, agent, caller, NULL, false);
+  xtp_line_commit(XTP_OUT_STDERR, finish(t), agent, caller, NULL);
+  xtp_line_feed(XTP_OUT_STDERR, "\n", 1, agent, caller, NULL, false);
 }
 
 /* "prog: [fmt][: strerror]", as err.c prints it. errnum < 0 means no error
@@ -86,27 +88,34 @@ static void compose_warn(text *t, int errnum, const char *fmt, va_list ap) {
   }
 }
 
-static void hook_vwarn(bool with_errno, const char *fmt, va_list ap, const void *caller) {
-  int saved = errno;
-  vwarn_fn real = with_errno ? REAL(vwarn) : REAL(vwarnx);
-  if (!xt__enter(XT_FAM_STDERR)) {
-    if (real)
-      real(fmt, ap);
-    return;
-  }
+/* The warn and err forms' line, composed from a copy of ap (the real call
+ * still needs it) with errno as the program left it, for %m. */
+static text warn_line(bool with_errno, int saved, const char *fmt, va_list ap, const void *caller) {
   va_list again;
   va_copy(again, ap);
   text t = line_start("err", caller);
   errno = saved;
   compose_warn(&t, with_errno ? saved : -1, fmt, again);
   va_end(again);
+  return t;
+}
+
+static void hook_vwarn(bool with_errno, const char *fmt, va_list ap, const void *caller) {
+  int saved = errno;
+  vwarn_fn real = with_errno ? REAL(vwarn) : REAL(vwarnx);
+  if (!xtp_enter(XTP_FAM_STDERR)) {
+    if (real)
+      real(fmt, ap);
+    return;
+  }
+  text t = warn_line(with_errno, saved, fmt, ap, caller);
   if (real) {
     errno = saved;
     real(fmt, ap);
   }
   line_end(&t, "err", caller);
   errno = saved;
-  xt__leave();
+  xtp_leave();
 }
 
 /* err() does not return: the line is recorded before the real call exits,
@@ -115,15 +124,10 @@ __attribute__((noreturn)) static void hook_verr(bool with_errno, int status, con
                                                 va_list ap, const void *caller) {
   int saved = errno;
   verr_fn real = with_errno ? REAL(verr) : REAL(verrx);
-  if (xt__enter(XT_FAM_STDERR)) {
-    va_list again;
-    va_copy(again, ap);
-    text t = line_start("err", caller);
-    errno = saved;
-    compose_warn(&t, with_errno ? saved : -1, fmt, again);
-    va_end(again);
+  if (xtp_enter(XTP_FAM_STDERR)) {
+    text t = warn_line(with_errno, saved, fmt, ap, caller);
     line_end(&t, "err", caller);
-    xt__leave();
+    xtp_leave();
   }
   errno = saved;
   if (real)
@@ -131,46 +135,46 @@ __attribute__((noreturn)) static void hook_verr(bool with_errno, int status, con
   exit(status);
 }
 
-#define RA __builtin_return_address(0)
-
-XT_HOOK void vwarn(const char *fmt, va_list ap) { hook_vwarn(true, fmt, ap, RA); }
-XT_HOOK void vwarnx(const char *fmt, va_list ap) { hook_vwarn(false, fmt, ap, RA); }
-XT_HOOK void verr(int status, const char *fmt, va_list ap) { hook_verr(true, status, fmt, ap, RA); }
-XT_HOOK void verrx(int status, const char *fmt, va_list ap) {
-  hook_verr(false, status, fmt, ap, RA);
+XTP_HOOK void vwarn(const char *fmt, va_list ap) { hook_vwarn(true, fmt, ap, XTP_CALLER); }
+XTP_HOOK void vwarnx(const char *fmt, va_list ap) { hook_vwarn(false, fmt, ap, XTP_CALLER); }
+XTP_HOOK void verr(int status, const char *fmt, va_list ap) {
+  hook_verr(true, status, fmt, ap, XTP_CALLER);
 }
-XT_HOOK void warn(const char *fmt, ...) {
+XTP_HOOK void verrx(int status, const char *fmt, va_list ap) {
+  hook_verr(false, status, fmt, ap, XTP_CALLER);
+}
+XTP_HOOK void warn(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  hook_vwarn(true, fmt, ap, RA);
+  hook_vwarn(true, fmt, ap, XTP_CALLER);
   va_end(ap);
 }
-XT_HOOK void warnx(const char *fmt, ...) {
+XTP_HOOK void warnx(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  hook_vwarn(false, fmt, ap, RA);
+  hook_vwarn(false, fmt, ap, XTP_CALLER);
   va_end(ap);
 }
-XT_HOOK void err(int status, const char *fmt, ...) {
+XTP_HOOK void err(int status, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  hook_verr(true, status, fmt, ap, RA);
+  hook_verr(true, status, fmt, ap, XTP_CALLER);
 }
-XT_HOOK void errx(int status, const char *fmt, ...) {
+XTP_HOOK void errx(int status, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  hook_verr(false, status, fmt, ap, RA);
+  hook_verr(false, status, fmt, ap, XTP_CALLER);
 }
 
-XT_HOOK void perror(const char *s) {
+XTP_HOOK void perror(const char *s) {
   int saved = errno;
   perror_fn real = REAL(perror);
-  if (!xt__enter(XT_FAM_STDERR)) {
+  if (!xtp_enter(XTP_FAM_STDERR)) {
     if (real)
       real(s);
     return;
   }
-  text t = line_start("perror", RA);
+  text t = line_start("perror", XTP_CALLER);
   if (t.buf) {
     char eb[256];
     if (s && *s)
@@ -181,9 +185,9 @@ XT_HOOK void perror(const char *s) {
     errno = saved;
     real(s);
   }
-  line_end(&t, "perror", RA);
+  line_end(&t, "perror", XTP_CALLER);
   errno = saved;
-  xt__leave();
+  xtp_leave();
 }
 
 /* error()'s own stdio calls, with the real functions. */
@@ -206,9 +210,9 @@ static void eprintf(const char *fmt, ...) {
 static void do_error(int status, int errnum, bool at_line, const char *file, unsigned line,
                      const char *fmt, va_list ap, const void *caller) {
   int saved = errno;
-  bool traced = xt__enter(XT_FAM_STDERR);
+  bool traced = xtp_enter(XTP_FAM_STDERR);
   if (!traced)
-    xt__depth++; /* the stdio calls below are ours: keep them untraced */
+    xtp_depth++; /* the stdio calls below are ours: keep them untraced */
   int cancel;
   pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
   fflush_fn ff = REAL(fflush);
@@ -255,9 +259,9 @@ static void do_error(int status, int errnum, bool at_line, const char *file, uns
     ff(stderr);
   if (traced) {
     line_end(&t, "error", caller);
-    xt__leave();
+    xtp_leave();
   } else {
-    xt__depth--;
+    xtp_depth--;
   }
   funlockfile(stderr);
   pthread_setcancelstate(cancel, NULL);
@@ -266,27 +270,26 @@ static void do_error(int status, int errnum, bool at_line, const char *file, uns
     exit(status);
 }
 
-XT_HOOK void error(int status, int errnum, const char *fmt, ...) {
+XTP_HOOK void error(int status, int errnum, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  do_error(status, errnum, false, NULL, 0, fmt, ap, RA);
+  do_error(status, errnum, false, NULL, 0, fmt, ap, XTP_CALLER);
   va_end(ap);
 }
 
-XT_HOOK void error_at_line(int status, int errnum, const char *file, unsigned line,
-                           const char *fmt, ...) {
+XTP_HOOK void error_at_line(int status, int errnum, const char *file, unsigned line,
+                            const char *fmt, ...) {
   if (error_one_per_line) {
     /* Same rule as glibc: repeat of the previous file and line is silent. */
     static const char *old_file;
     static unsigned old_line;
-    if (old_line == line &&
-        (file == old_file || (old_file && file && strcmp(old_file, file) == 0)))
+    if (old_line == line && (file == old_file || (old_file && file && strcmp(old_file, file) == 0)))
       return;
     old_file = file;
     old_line = line;
   }
   va_list ap;
   va_start(ap, fmt);
-  do_error(status, errnum, true, file, line, fmt, ap, RA);
+  do_error(status, errnum, true, file, line, fmt, ap, XTP_CALLER);
   va_end(ap);
 }

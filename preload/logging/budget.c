@@ -18,9 +18,9 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "common.h"
+#include "internal.h"
 #include "label.h"
-#include "logging.h"
+#include "logging/logging.h"
 
 typedef struct bucket {
   int64_t tat; /* ns: when the bucket would be full again */
@@ -30,14 +30,14 @@ typedef struct bucket {
   uint64_t bytes;
 } __attribute__((aligned(64))) bucket;
 
-static bucket buckets[XT_BUDGET_N];
+static bucket buckets[XTP_BUDGET_N];
 static int64_t interval_ns = 10000000; /* 100 lines a second */
 static int64_t limit_ns = 10000000000; /* burst of 1000 */
-static const char *const names[XT_BUDGET_N] = {"stdout", "stderr", "syslog"};
+static const char *const names[XTP_BUDGET_N] = {"stdout", "stderr", "syslog"};
 
 /* rate 0: no refill, the burst is all a process records on a stream (its
  * tokens come back one every 10^18/burst ns: never, in practice). */
-void xt__budget_setup(unsigned rate, unsigned burst) {
+void xtp_budget_setup(unsigned rate, unsigned burst) {
   if (burst == 0)
     burst = 1;
   interval_ns = rate ? 1000000000 / rate : 1000000000000000000 / burst;
@@ -46,13 +46,13 @@ void xt__budget_setup(unsigned rate, unsigned burst) {
   limit_ns = (int64_t)burst * interval_ns;
 }
 
-int64_t xt__budget_now(void) {
+int64_t xtp_budget_now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-bool xt__budget_open(int b, int64_t now) {
+bool xtp_budget_open(int b, int64_t now) {
   int64_t tat = __atomic_load_n(&buckets[b].tat, __ATOMIC_RELAXED);
   return (tat > now ? tat : now) + interval_ns - now <= limit_ns;
 }
@@ -61,57 +61,64 @@ bool xt__budget_open(int b, int64_t now) {
  * thread ends the episode. */
 static void report(int b) {
   bucket *k = &buckets[b];
-  if (!__atomic_load_n(&k->lines, __ATOMIC_RELAXED) && !__atomic_load_n(&k->bytes, __ATOMIC_RELAXED))
+  if (!__atomic_load_n(&k->lines, __ATOMIC_RELAXED) &&
+      !__atomic_load_n(&k->bytes, __ATOMIC_RELAXED))
     return;
   uint64_t lines = __atomic_exchange_n(&k->lines, 0, __ATOMIC_RELAXED);
   uint64_t bytes = __atomic_exchange_n(&k->bytes, 0, __ATOMIC_RELAXED);
   if (!lines && !bytes)
     return;
   char label[96], vl[24], vb[24];
-  xt__label l;
-  xt__label_init(&l, label, sizeof label);
-  xt__label_u64(&l, lines);
-  xt__label_str(&l, lines == 1 ? " line over budget not recorded" : " lines over budget not recorded");
+  xtp_label l;
+  xtp_label_init(&l, label, sizeof label);
+  xtp_label_u64(&l, lines);
+  xtp_label_str(&l,
+                lines == 1 ? " line over budget not recorded" : " lines over budget not recorded");
   snprintf(vl, sizeof vl, "%" PRIu64, lines);
   snprintf(vb, sizeof vb, "%" PRIu64, bytes);
   xt_kv kv[] = {{"lines_dropped", vl}, {"bytes_dropped", vb}};
   const char *tags[] = {"budget"};
-  xt_event_info ev = {.agent = names[b], .label = label, .label_len = l.len,
-                      .source = "log budget", .kv = kv, .nkv = 2, .tags = tags, .ntags = 1};
-  xt__emit(&ev);
+  xt_event_info ev = {.agent = names[b],
+                      .label = label,
+                      .label_len = l.len,
+                      .source = "log budget",
+                      .kv = kv,
+                      .nkv = 2,
+                      .tags = tags,
+                      .ntags = 1};
+  xtp_emit(&ev);
 }
 
-bool xt__budget_take(int b, int64_t now) {
+bool xtp_budget_take(int b, int64_t now) {
   bucket *k = &buckets[b];
   int64_t tat = __atomic_load_n(&k->tat, __ATOMIC_RELAXED);
   for (;;) {
     int64_t next = (tat > now ? tat : now) + interval_ns;
     if (next - now > limit_ns)
       return false;
-    if (__atomic_compare_exchange_n(&k->tat, &tat, next, true, __ATOMIC_RELAXED,
-                                    __ATOMIC_RELAXED))
+    if (__atomic_compare_exchange_n(&k->tat, &tat, next, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
       break;
   }
   report(b);
   return true;
 }
 
-void xt__budget_drop(int b, uint64_t lines, uint64_t bytes) {
+void xtp_budget_drop(int b, uint64_t lines, uint64_t bytes) {
   if (lines)
     __atomic_fetch_add(&buckets[b].lines, lines, __ATOMIC_RELAXED);
   if (bytes)
     __atomic_fetch_add(&buckets[b].bytes, bytes, __ATOMIC_RELAXED);
 }
 
-void xt__budget_report_all(void) {
-  for (int b = 0; b < XT_BUDGET_N; b++)
+void xtp_budget_report_all(void) {
+  for (int b = 0; b < XTP_BUDGET_N; b++)
     report(b);
 }
 
 /* A forked child is a process of its own: a full budget, and only its own
  * drops to report. */
-void xt__budget_fork_child(void) {
-  for (int b = 0; b < XT_BUDGET_N; b++) {
+void xtp_budget_after_fork_child(void) {
+  for (int b = 0; b < XTP_BUDGET_N; b++) {
     __atomic_store_n(&buckets[b].tat, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&buckets[b].lines, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&buckets[b].bytes, 0, __ATOMIC_RELAXED);

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "grpc_shim.h"
+#include "grpc/shim.h"
 
 /* A thread that takes on a call's context keeps what it had before in
  * `adopt.base`, once: adopting again on top (a pooled thread that picks up
@@ -20,16 +20,16 @@
  * paid by every thread of the program (thread.c in the client says why it
  * must stay small), and these hooks never run in a signal handler. */
 typedef struct gthread {
-  xt__gscope adopt;
+  xtp_gscope adopt;
   bg_context *decode;
 } gthread;
 
-static XT_TLS gthread *self;
+static XTP_TLS gthread *self;
 static pthread_key_t thread_state_key;
 static bool thread_state_key_ok;
 static pthread_once_t thread_state_once = PTHREAD_ONCE_INIT;
 
-bool xt__gadopt_active(void) { return self && self->adopt.active; }
+bool xtp_gadopt_active(void) { return self && self->adopt.active; }
 
 /* What a thread holds here must go with it: grpc++'s sync server and gRPC's
  * own pools start and end threads as load changes, and a server that gives
@@ -39,7 +39,7 @@ static void thread_state_free(void *p) {
   gthread *g = p;
   free(g->decode);
   if (g->adopt.active)
-    xt__gsnap_free(&g->adopt.base);
+    xtp_gsnap_free(&g->adopt.base);
   if (self == g)
     self = NULL;
   free(g);
@@ -63,31 +63,31 @@ static gthread *thread_state(void) {
   return g;
 }
 
-bg_context *xt__gscratch(void) {
+bg_context *xtp_gscratch(void) {
   gthread *g = thread_state();
   if (g && !g->decode)
     g->decode = malloc(sizeof *g->decode);
   return g ? g->decode : NULL;
 }
 
-void xt__gadopt_snap(grpc_call *call, const xt__gsnap *s) {
+void xtp_gadopt_snap(grpc_call *call, const xtp_gsnap *s) {
   gthread *g = thread_state();
   if (!g)
     return;
   bg_context *ctx = xt_context();
   if (!g->adopt.active) {
-    xt__gsnap_take(&g->adopt.base, ctx);
+    xtp_gsnap_take(&g->adopt.base, ctx);
     g->adopt.active = true;
   }
   g->adopt.call = call;
-  xt__gsnap_put(s, ctx);
+  xtp_gsnap_put(s, ctx);
 }
 
-void xt__gadopt_release(void) {
-  if (!xt__gadopt_active())
+void xtp_gadopt_release(void) {
+  if (!xtp_gadopt_active())
     return;
-  xt__gsnap_put(&self->adopt.base, xt_context());
-  xt__gsnap_free(&self->adopt.base);
+  xtp_gsnap_put(&self->adopt.base, xt_context());
+  xtp_gsnap_free(&self->adopt.base);
   self->adopt.active = false;
   self->adopt.call = NULL;
 }
@@ -95,19 +95,19 @@ void xt__gadopt_release(void) {
 /* A thread going back to its queue for more work is done with what it
  * dequeued last; a server call it still serves keeps its progress in the
  * call record, to be re-adopted by whichever thread sends its next batch. */
-void xt__gadopt_release_before_wait(void) {
-  if (!xt__gadopt_active())
+void xtp_gadopt_release_before_wait(void) {
+  if (!xtp_gadopt_active())
     return;
   if (self->adopt.call)
-    xt__gcall_set_ctx(self->adopt.call, xt_context_peek(), false);
-  xt__gadopt_release();
+    xtp_gcall_set_ctx(self->adopt.call, xt_context_peek(), false);
+  xtp_gadopt_release();
 }
 
 /* A functor of a callback queue runs on whatever thread core completes the
  * operation on, possibly inside another adoption (an inline completion on
  * a handler's thread): the thread's adoption is set aside for the functor
  * and put back afterwards, so the two never mix. */
-void xt__grpc_scope_enter(xt__gscope *outer) {
+void xtp_grpc_scope_enter(xtp_gscope *outer) {
   if (!self) {
     memset(outer, 0, sizeof *outer);
     return;
@@ -118,16 +118,16 @@ void xt__grpc_scope_enter(xt__gscope *outer) {
   self->adopt.base.items = NULL; /* owned by outer now */
 }
 
-void xt__grpc_scope_adopt(grpc_call *call, const xt__gsnap *s) {
-  xt__depth++;
-  xt__gadopt_snap(call, s);
-  xt__depth--;
+void xtp_grpc_scope_adopt(grpc_call *call, const xtp_gsnap *s) {
+  xtp_depth++;
+  xtp_gadopt_snap(call, s);
+  xtp_depth--;
 }
 
-void xt__grpc_scope_leave(xt__gscope *outer) {
-  xt__depth++;
-  xt__gadopt_release_before_wait();
-  xt__depth--;
+void xtp_grpc_scope_leave(xtp_gscope *outer) {
+  xtp_depth++;
+  xtp_gadopt_release_before_wait();
+  xtp_depth--;
   /* An outer adoption came from this thread's state, which therefore
    * exists; an inactive one has nothing to put back. */
   if (self)

@@ -11,12 +11,12 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
-#include "common.h"
-#include "logging.h"
+#include "internal.h"
+#include "logging/logging.h"
 
 static bool stdout_auto;
 
-bool xt__stdout_shares_stderr(void) {
+bool xtp_stdout_shares_stderr(void) {
   struct stat o, e;
   if (fstat(1, &o) != 0 || fstat(2, &e) != 0)
     return false;
@@ -25,45 +25,40 @@ bool xt__stdout_shares_stderr(void) {
   return !(S_ISCHR(o.st_mode) && o.st_rdev == makedev(1, 3));
 }
 
-bool xt__streams_setup(bool auto_stdout) {
+bool xtp_streams_setup(bool auto_stdout) {
   __atomic_store_n(&stdout_auto, auto_stdout, __ATOMIC_RELAXED);
-  return auto_stdout && xt__stdout_shares_stderr();
+  return auto_stdout && xtp_stdout_shares_stderr();
 }
 
 /* Bytes stdout's buffer took while it was not a log are not news when it
- * becomes one (xt__fio_skipped). */
+ * becomes one (xtp_fio_skipped). */
 static void reconsider(void) {
-  if (!__atomic_load_n(&stdout_auto, __ATOMIC_RELAXED) ||
-      __atomic_load_n(&xt__state, __ATOMIC_ACQUIRE) != 2)
+  if (!__atomic_load_n(&stdout_auto, __ATOMIC_RELAXED) || !xtp_traced())
     return;
   int saved = errno;
-  if (xt__stdout_shares_stderr()) {
-    xt__fio_skipped(XT_OUT_STDOUT);
-    __atomic_fetch_or(&xt__cfg.families, XT_FAM_STDOUT, __ATOMIC_RELAXED);
+  if (xtp_stdout_shares_stderr()) {
+    xtp_fio_skipped(XTP_OUT_STDOUT);
+    __atomic_fetch_or(&xtp_cfg.families, XTP_FAM_STDOUT, __ATOMIC_RELAXED);
   } else {
-    __atomic_fetch_and(&xt__cfg.families, ~(unsigned)XT_FAM_STDOUT, __ATOMIC_RELAXED);
+    __atomic_fetch_and(&xtp_cfg.families, ~(unsigned)XTP_FAM_STDOUT, __ATOMIC_RELAXED);
   }
   errno = saved;
 }
 
-XT_HOOK int dup2(int old, int fd) {
+XTP_HOOK int dup2(int old, int fd) {
   dup2_fn real = REAL(dup2);
-  if (!real) {
-    errno = ENOSYS;
-    return -1;
-  }
+  if (!real)
+    return xtp_enosys();
   int r = real(old, fd);
   if (r == 1)
     reconsider();
   return r;
 }
 
-XT_HOOK int dup3(int old, int fd, int flags) {
+XTP_HOOK int dup3(int old, int fd, int flags) {
   dup3_fn real = REAL(dup3);
-  if (!real) {
-    errno = ENOSYS;
-    return -1;
-  }
+  if (!real)
+    return xtp_enosys();
   int r = real(old, fd, flags);
   if (r == 1)
     reconsider();
@@ -77,8 +72,7 @@ static FILE *reopened(FILE *r) {
   return r;
 }
 
-XT_HOOK FILE *freopen(const char *path, const char *mode, FILE *fp) {
-  freopen_fn real = REAL(freopen);
+static FILE *hook_freopen(freopen_fn real, const char *path, const char *mode, FILE *fp) {
   if (!real) {
     errno = ENOSYS;
     return NULL;
@@ -86,11 +80,9 @@ XT_HOOK FILE *freopen(const char *path, const char *mode, FILE *fp) {
   return reopened(real(path, mode, fp));
 }
 
-XT_HOOK FILE *freopen64(const char *path, const char *mode, FILE *fp) {
-  freopen_fn real = REAL(freopen64);
-  if (!real) {
-    errno = ENOSYS;
-    return NULL;
-  }
-  return reopened(real(path, mode, fp));
+XTP_HOOK FILE *freopen(const char *path, const char *mode, FILE *fp) {
+  return hook_freopen(REAL(freopen), path, mode, fp);
+}
+XTP_HOOK FILE *freopen64(const char *path, const char *mode, FILE *fp) {
+  return hook_freopen(REAL(freopen64), path, mode, fp);
 }

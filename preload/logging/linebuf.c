@@ -9,14 +9,14 @@
  * may run in a signal handler: a pop from a lock-free list, no allocation.
  * When the pool is empty a stdio hook maps a buffer of its own, a write()
  * hook records the part line it has as it is. A signal that lands while this
- * thread is already inside a hook finds xt__depth set and passes straight
+ * thread is already inside a hook finds xtp_depth set and passes straight
  * through, so a buffer is never entered twice at once.
  *
  * Lines are decided at their first byte: a token of the stream's budget, or
  * the line is not recorded. So a call that starts a line when there is no
- * token passes through without being scanned (xt__line_over).
+ * token passes through without being scanned (xtp_line_over).
  */
-#include "logging.h"
+#include "logging/logging.h"
 
 #include <inttypes.h>
 #include <pthread.h>
@@ -26,7 +26,7 @@
 #include <sys/mman.h>
 #include <sys/uio.h>
 
-#include "common.h"
+#include "internal.h"
 
 /* Where a stream's next byte falls on this thread. */
 enum {
@@ -47,16 +47,16 @@ typedef struct linebuf {
 typedef struct lineset {
   uint32_t next; /* free list: next slot's index + 1; 0 ends it */
   bool own_map;  /* mapped for this thread alone (the pool was empty) */
-  linebuf s[XT_OUT_N];
+  linebuf s[XTP_OUT_N];
   char scratch[XT_LABEL_MAX + 1];
 } lineset;
 
-static XT_TLS lineset *tl_set;
-static XT_TLS uint8_t tl_mode[XT_OUT_N];
+static XTP_TLS lineset *tl_set;
+static XTP_TLS uint8_t tl_mode[XTP_OUT_N];
 /* What this thread passed over budget and has not yet added to the shared
  * count: an atomic add per refused call would be most of its cost. */
-static XT_TLS uint32_t tl_drop_lines[XT_OUT_N];
-static XT_TLS uint32_t tl_drop_bytes[XT_OUT_N];
+static XTP_TLS uint32_t tl_drop_lines[XTP_OUT_N];
+static XTP_TLS uint32_t tl_drop_bytes[XTP_OUT_N];
 #define DROP_PUBLISH_LINES 1024 /* keeps the shared count near the truth */
 
 /* The pool ------------------------------------------------------------------ */
@@ -65,8 +65,8 @@ static XT_TLS uint32_t tl_drop_bytes[XT_OUT_N];
 #define POOL_SLOTS 64 /* threads logging at once before stdio maps its own */
 
 static char *pool;
-static uint32_t pool_fresh;    /* slots handed out at least once */
-static uint64_t pool_free;     /* ABA tag << 32 | (index + 1) of the free list's head */
+static uint32_t pool_fresh; /* slots handed out at least once */
+static uint64_t pool_free;  /* ABA tag << 32 | (index + 1) of the free list's head */
 static pthread_key_t set_key;
 static bool set_key_ok;
 
@@ -74,7 +74,7 @@ static lineset *slot(uint32_t i) { return (lineset *)(pool + (size_t)i * SLOT_BY
 
 static void set_release(void *p);
 
-void xt__line_setup(void) {
+void xtp_line_setup(void) {
   /* Reserved, not touched: a slot costs memory only once a thread uses it. */
   void *m = mmap(NULL, SLOT_BYTES * POOL_SLOTS, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -131,7 +131,7 @@ static lineset *set_get(bool signal_safe) {
   } else {
     return NULL;
   }
-  for (int s = 0; s < XT_OUT_N; s++)
+  for (int s = 0; s < XTP_OUT_N; s++)
     ls->s[s].len = 0;
   tl_set = ls;
   if (set_key_ok)
@@ -143,10 +143,10 @@ static lineset *set_get(bool signal_safe) {
  * back. (Threads the hooks started have drained already; others have not.) */
 static void set_release(void *p) {
   lineset *ls = p;
-  if (tl_set == ls && __atomic_load_n(&xt__state, __ATOMIC_ACQUIRE) == 2) {
-    xt__depth++;
-    xt__line_flush_all();
-    xt__depth--;
+  if (tl_set == ls && xtp_traced()) {
+    xtp_depth++;
+    xtp_line_flush_all();
+    xtp_depth--;
   }
   tl_set = NULL;
   if (ls->own_map)
@@ -155,36 +155,77 @@ static void set_release(void *p) {
     pool_push(ls);
 }
 
-/* Output in prefix mode -------------------------------------------------- */
+/* Output ----------------------------------------------------------------- */
 
-static int sink_write(const xt__sink *sink, const char *p, size_t n) {
-  if (!sink || n == 0)
-    return 0;
+/* Hands p[0, n) to the sink through the real fwrite, or the real write
+ * until all is written (retrying short writes, as vdprintf does). Returns
+ * the bytes it took: n, or fewer with errno set (by fwrite: as it left it). */
+/* Inlined: it is most of xtp_line_out, which every recorded line in prefix
+ * mode or from formatted output takes. */
+static inline __attribute__((always_inline)) size_t sink_put(const xtp_sink *sink, const char *p,
+                                                             size_t n) {
   if (sink->fp) {
     fwrite_fn fw = REAL(fwrite);
-    if (!fw)
-      return -ENOSYS;
-    return fw(p, 1, n, sink->fp) == n ? 0 : -(errno ? errno : EIO);
+    if (!fw) {
+      errno = ENOSYS;
+      return 0;
+    }
+    return fw(p, 1, n, sink->fp);
   }
   write_fn w = REAL(write);
-  if (!w)
-    return -ENOSYS;
-  while (n > 0) {
-    ssize_t r = w(sink->fd, p, n);
+  if (!w) {
+    errno = ENOSYS;
+    return 0;
+  }
+  size_t done = 0;
+  while (done < n) {
+    ssize_t r = w(sink->fd, p + done, n - done);
     if (r < 0 && errno == EINTR)
       continue;
+    if (r == 0)
+      errno = EIO; /* took nothing and said nothing */
     if (r <= 0)
-      return r < 0 ? -errno : -EIO;
-    p += r;
-    n -= (size_t)r;
+      break;
+    done += (size_t)r;
   }
-  return 0;
+  return done;
+}
+
+int xtp_line_out(int s, const xtp_sink *sink, const char *text, size_t n, bool inplace,
+                 const void *caller, bool signal_safe) {
+  const char *agent = xtp_stream_agent(s);
+  if (xtp_cfg.log_prefix) {
+    int rc = inplace ? xtp_line_commit(s, n, agent, caller, sink)
+                     : xtp_line_feed(s, text, n, agent, caller, sink, signal_safe);
+    if (rc < 0) {
+      errno = -rc;
+      return -1;
+    }
+    return (int)n;
+  }
+  size_t done = sink_put(sink, text, n);
+  int err = errno;
+  if (inplace)
+    xtp_line_commit(s, done, agent, caller, NULL);
+  else
+    xtp_line_feed(s, text, done, agent, caller, NULL, signal_safe);
+  errno = err;
+  return done == n ? (int)n : -1;
+}
+
+/* Prefix mode ------------------------------------------------------------- */
+
+/* sink_put as 0 or a negative errno. */
+static int sink_write(const xtp_sink *sink, const char *p, size_t n) {
+  if (!sink || n == 0)
+    return 0;
+  return sink_put(sink, p, n) == n ? 0 : -(errno ? errno : EIO);
 }
 
 /* The prefix and the first piece of its line go out together: one writev for
  * a descriptor, one stream lock for stdio, so other threads' output cannot
  * come in between. */
-static int write_prefixed(const xt__sink *sink, uint64_t event, const char *p, size_t n) {
+static int write_prefixed(const xtp_sink *sink, uint64_t event, const char *p, size_t n) {
   if (!sink)
     return 0;
   if (event == 0)
@@ -225,7 +266,7 @@ static void emit(const char *agent, const void *caller, uint64_t id, const char 
   if (n == 0)
     return;
   xt_event_info ev = {.agent = agent, .label = p, .label_len = n, .caller = caller, .event_id = id};
-  xt__emit(&ev);
+  xtp_emit(&ev);
 }
 
 /* One call's bytes on one stream. */
@@ -233,7 +274,7 @@ typedef struct piece {
   int s;
   const char *agent;
   const void *caller;
-  const xt__sink *sink;
+  const xtp_sink *sink;
   bool signal_safe;
 } piece;
 
@@ -248,7 +289,7 @@ static uint64_t count_lines(const char *p, size_t n) {
 
 static void publish_drops(int s) {
   if (tl_drop_lines[s] | tl_drop_bytes[s]) {
-    xt__budget_drop(s, tl_drop_lines[s], tl_drop_bytes[s]);
+    xtp_budget_drop(s, tl_drop_lines[s], tl_drop_bytes[s]);
     tl_drop_lines[s] = tl_drop_bytes[s] = 0;
   }
 }
@@ -258,7 +299,7 @@ static void publish_drops(int s) {
  * the episode's marker, which the token may bring, includes them. */
 static bool begin_line(const piece *pc, linebuf *lb, uint64_t *id) {
   publish_drops(pc->s);
-  if (!xt__budget_take(pc->s, xt__budget_now()))
+  if (!xtp_budget_take(pc->s, xtp_budget_now()))
     return false;
   *id = pc->sink && xt_in_task() ? bg_id_fresh() : 0;
   if (lb) {
@@ -280,8 +321,7 @@ static void hold(const piece *pc, linebuf *lb, const char *p, size_t k) {
     memmove(lb->buf + lb->len, p, c);
   lb->len += (uint32_t)c;
   if (lb->len == sizeof lb->buf) {
-    memcpy(lb->buf + lb->len - (sizeof XT_CUT_MARKER - 1), XT_CUT_MARKER,
-           sizeof XT_CUT_MARKER - 1);
+    memcpy(lb->buf + lb->len - (sizeof XT_CUT_MARKER - 1), XT_CUT_MARKER, sizeof XT_CUT_MARKER - 1);
     emit(lb->agent, lb->caller, lb->id, lb->buf, lb->len);
     lb->len = 0;
     tl_mode[pc->s] = LB_SPILL;
@@ -307,7 +347,7 @@ static int feed(const piece *pc, const char *p, size_t n) {
       }
       if (!begin_line(pc, lb, &id)) {
         bool ends = p[n - 1] == '\n';
-        xt__budget_drop(s, count_lines(p, n), n);
+        xtp_budget_drop(s, count_lines(p, n), n);
         tl_mode[s] = ends ? LB_START : LB_DROP;
         return sink_write(pc->sink, p, n) ?: rc;
       }
@@ -319,7 +359,7 @@ static int feed(const piece *pc, const char *p, size_t n) {
     rc = w ?: rc;
     switch (tl_mode[s]) {
     case LB_DROP:
-      xt__budget_drop(s, nl != NULL, k);
+      xtp_budget_drop(s, nl != NULL, k);
       /* fall through */
     case LB_SPILL:
       if (nl)
@@ -367,14 +407,14 @@ static int feed(const piece *pc, const char *p, size_t n) {
   return rc;
 }
 
-bool xt__line_over(int s) {
+bool xtp_line_over(int s) {
   uint8_t m = tl_mode[s];
   if (m == LB_LINE || m == LB_SPILL)
     return false;
-  return !xt__budget_open(s, xt__budget_now());
+  return !xtp_budget_open(s, xtp_budget_now());
 }
 
-void xt__line_skipped(int s, size_t bytes, bool ends_line) {
+void xtp_line_skipped(int s, size_t bytes, bool ends_line) {
   tl_drop_lines[s] += ends_line;
   tl_drop_bytes[s] += (uint32_t)(bytes < UINT32_MAX / 2 ? bytes : UINT32_MAX / 2);
   if (tl_drop_lines[s] >= DROP_PUBLISH_LINES || tl_drop_bytes[s] >= UINT32_MAX / 2)
@@ -385,7 +425,7 @@ void xt__line_skipped(int s, size_t bytes, bool ends_line) {
     tl_mode[s] = LB_DROP;
 }
 
-char *xt__line_tail(int s, size_t *avail) {
+char *xtp_line_tail(int s, size_t *avail) {
   lineset *ls = set_get(false);
   if (!ls)
     return NULL;
@@ -397,13 +437,13 @@ char *xt__line_tail(int s, size_t *avail) {
   return lb->buf + lb->len;
 }
 
-char *xt__line_scratch(size_t *cap) {
+char *xtp_line_scratch(size_t *cap) {
   lineset *ls = set_get(false);
   *cap = ls ? sizeof ls->scratch : 0;
   return ls ? ls->scratch : NULL;
 }
 
-int xt__line_commit(int s, size_t n, const char *agent, const void *caller, const xt__sink *sink) {
+int xtp_line_commit(int s, size_t n, const char *agent, const void *caller, const xtp_sink *sink) {
   lineset *ls = tl_set;
   if (!ls || n == 0)
     return 0;
@@ -411,15 +451,15 @@ int xt__line_commit(int s, size_t n, const char *agent, const void *caller, cons
   return feed(&pc, ls->s[s].buf + ls->s[s].len, n);
 }
 
-int xt__line_feed(int s, const void *p, size_t n, const char *agent, const void *caller,
-                  const xt__sink *sink, bool signal_safe) {
+int xtp_line_feed(int s, const void *p, size_t n, const char *agent, const void *caller,
+                  const xtp_sink *sink, bool signal_safe) {
   if (n == 0)
     return 0;
   piece pc = {s, agent, caller, sink, signal_safe};
   return feed(&pc, p, n);
 }
 
-void xt__line_open(int s, const char *agent, const void *caller, const xt__sink *sink) {
+void xtp_line_open(int s, const char *agent, const void *caller, const xtp_sink *sink) {
   if (tl_mode[s] != LB_START)
     return;
   lineset *ls = set_get(false);
@@ -430,10 +470,10 @@ void xt__line_open(int s, const char *agent, const void *caller, const xt__sink 
   write_prefixed(sink, id, "", 0);
 }
 
-void xt__line_flush_all(void) {
-  xt__stdio_collect();
+void xtp_line_flush_all(void) {
+  xtp_stdio_collect();
   lineset *ls = tl_set;
-  for (int s = 0; s < XT_OUT_N; s++) {
+  for (int s = 0; s < XTP_OUT_N; s++) {
     if (tl_mode[s] != LB_LINE || !ls)
       continue;
     linebuf *lb = &ls->s[s];
@@ -444,9 +484,9 @@ void xt__line_flush_all(void) {
     /* What the program writes on this line later is the recorded line's. */
     tl_mode[s] = LB_SPILL;
   }
-  for (int s = 0; s < XT_OUT_N; s++)
+  for (int s = 0; s < XTP_OUT_N; s++)
     publish_drops(s);
-  xt__budget_report_all();
+  xtp_budget_report_all();
 }
 
 /* The child has one thread: every pool slot but its own is free again (the
@@ -467,13 +507,12 @@ static void pool_fork_child(void) {
   __atomic_store_n(&pool_free, head, __ATOMIC_RELAXED);
 }
 
-void xt__line_reset_all(void) {
-  for (int s = 0; s < XT_OUT_N; s++) {
+void xtp_line_after_fork_child(void) {
+  for (int s = 0; s < XTP_OUT_N; s++) {
     tl_mode[s] = LB_START;
     tl_drop_lines[s] = tl_drop_bytes[s] = 0;
     if (tl_set)
       tl_set->s[s].len = 0;
   }
   pool_fork_child();
-  xt__budget_fork_child();
 }

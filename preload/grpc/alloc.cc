@@ -21,14 +21,14 @@
 #include <new>
 #include <utility>
 
-#include "grpc_shim.h"
+#include "grpc/shim.h"
 
 namespace grpc_core {
 
 // The layouts of gRPC 1.51 (src/core/lib/surface/server.h), which the
 // Debian package does not install.
 class Server {
- public:
+public:
   struct BatchCallAllocation {
     void *tag;
     grpc_call **call;
@@ -44,14 +44,15 @@ class Server {
     grpc_byte_buffer **optional_payload;
     grpc_completion_queue *cq;
   };
-  __attribute__((visibility("default"))) void SetRegisteredMethodAllocator(
-      grpc_completion_queue *cq, void *method_tag,
-      std::function<RegisteredCallAllocation()> allocator);
-  __attribute__((visibility("default"))) void SetBatchMethodAllocator(
-      grpc_completion_queue *cq, std::function<BatchCallAllocation()> allocator);
+  __attribute__((visibility("default"))) void
+  SetRegisteredMethodAllocator(grpc_completion_queue *cq, void *method_tag,
+                               std::function<RegisteredCallAllocation()> allocator);
+  __attribute__((visibility("default"))) void
+  SetBatchMethodAllocator(grpc_completion_queue *cq,
+                          std::function<BatchCallAllocation()> allocator);
 };
 
-}  // namespace grpc_core
+} // namespace grpc_core
 
 namespace {
 
@@ -68,9 +69,9 @@ using SetBatchReal = void (*)(Server *, grpc_completion_queue *, BatchFn);
 void *real_sym(void **slot, const char *name) {
   void *p = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
   if (!p) {
-    xt__depth++;
+    xtp_depth++;
     p = dlsym(RTLD_NEXT, name);
-    xt__depth--;
+    xtp_depth--;
     __atomic_store_n(slot, p, __ATOMIC_RELEASE);
   }
   return p;
@@ -79,43 +80,41 @@ void *real_sym(void **slot, const char *name) {
 // Returns the tag core is to complete: the allocation's, or on a callback
 // queue the shim's functor around it.
 void *announce(grpc_completion_queue *cq, void *tag, grpc_call **callp,
-               grpc_completion_queue *call_cq, grpc_metadata_array *md,
-               grpc_call_details *details, const char *method) {
-  if (!xt__enter(XT_FAM_GRPC))
+               grpc_completion_queue *call_cq, grpc_metadata_array *md, grpc_call_details *details,
+               const char *method) {
+  if (!xtp_enter(XTP_FAM_GRPC))
     return tag;
-  xt__gtag t = {};
+  xtp_gtag t = {};
   t.cq = cq;
-  t.tag = xt__grpc_wrap_tag(cq, tag, nullptr, true);
-  t.kind = XT_GTAG_NEW_CALL;
+  t.tag = xtp_grpc_wrap_tag(cq, tag, nullptr, true);
+  t.kind = XTP_GTAG_NEW_CALL;
   t.callp = callp;
   t.call_cq = call_cq;
   t.md = md;
   t.details = details;
   t.method = method;
-  if (xt__gtag_put(&t) < 0) {
-    xt__grpc_unwrap_tag(t.tag, tag);
+  if (xtp_gtag_put(&t) < 0) {
+    xtp_grpc_unwrap_tag(t.tag, tag);
     t.tag = tag;
   }
-  xt__leave();
+  xtp_leave();
   return t.tag;
 }
 
-template <typename Fn>
-struct Box {
+template <typename Fn> struct Box {
   Fn original;
   grpc_completion_queue *cq;
   const char *method;
 };
 
-template <typename Fn>
-Box<Fn> *box(Fn &&fn, grpc_completion_queue *cq, const char *method) {
+template <typename Fn> Box<Fn> *box(Fn &&fn, grpc_completion_queue *cq, const char *method) {
   void *mem = malloc(sizeof(Box<Fn>));
   if (!mem)
     return nullptr;
   return new (mem) Box<Fn>{std::move(fn), cq, method};
 }
 
-}  // namespace
+} // namespace
 
 void Server::SetRegisteredMethodAllocator(grpc_completion_queue *cq, void *method_tag,
                                           RegisteredFn allocator) {
@@ -126,8 +125,8 @@ void Server::SetRegisteredMethodAllocator(grpc_completion_queue *cq, void *metho
   if (!real)
     return;
   Box<RegisteredFn> *b = nullptr;
-  if (allocator && (xt__cfg.families & XT_FAM_GRPC))
-    b = box(std::move(allocator), cq, xt__gmethod_get(method_tag));
+  if (allocator && (xtp_cfg.families & XTP_FAM_GRPC))
+    b = box(std::move(allocator), cq, xtp_gmethod_get(method_tag));
   if (!b) {
     real(this, cq, method_tag, std::move(allocator));
     return;
@@ -141,13 +140,13 @@ void Server::SetRegisteredMethodAllocator(grpc_completion_queue *cq, void *metho
 
 void Server::SetBatchMethodAllocator(grpc_completion_queue *cq, BatchFn allocator) {
   static void *slot;
-  auto real = reinterpret_cast<SetBatchReal>(real_sym(
-      &slot, "_ZN9grpc_core6Server23SetBatchMethodAllocatorEP21grpc_completion_queueSt8"
-             "functionIFNS0_19BatchCallAllocationEvEE"));
+  auto real = reinterpret_cast<SetBatchReal>(
+      real_sym(&slot, "_ZN9grpc_core6Server23SetBatchMethodAllocatorEP21grpc_completion_queueSt8"
+                      "functionIFNS0_19BatchCallAllocationEvEE"));
   if (!real)
     return;
   Box<BatchFn> *b = nullptr;
-  if (allocator && (xt__cfg.families & XT_FAM_GRPC))
+  if (allocator && (xtp_cfg.families & XTP_FAM_GRPC))
     b = box(std::move(allocator), cq, nullptr);
   if (!b) {
     real(this, cq, std::move(allocator));

@@ -6,9 +6,9 @@
  * again. While probes are on, the program's own dlopen entries point at a
  * wrapper that rescans after each load, so later objects are covered.
  */
-#include "probes_int.h"
+#include "probes/probes_int.h"
 
-#include "common.h"
+#include "internal.h"
 
 #include <dlfcn.h>
 #include <elf.h>
@@ -29,6 +29,10 @@
 #endif
 
 static pthread_mutex_t scan_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Fork protocol, child step: a scan the parent's other threads were making
+ * is over for the child; the lock starts free. */
+void xtp_probes_after_fork_child(void) { pthread_mutex_init(&scan_lock, NULL); }
 
 typedef void *(*dlopen_fn)(const char *, int);
 static dlopen_fn real_dlopen;
@@ -86,8 +90,8 @@ static void *lookup_in_lib(const char *lib, const char *name) {
 /* Finds what is not found yet; handle is a newly opened object, whose
  * symbols RTLD_DEFAULT does not see if it was opened RTLD_LOCAL. */
 static void resolve(void *handle) {
-  for (int i = 0; i < xt__nprobes; i++) {
-    probe *p = &xt__probes[i];
+  for (int i = 0; i < xtp_nprobes; i++) {
+    probe *p = &xtp_probes[i];
     if (p->orig || !p->closure)
       continue;
     void *dflt = dlsym(RTLD_DEFAULT, p->spec.name);
@@ -102,14 +106,14 @@ static void resolve(void *handle) {
     Dl_info di;
     const ElfW(Sym) *se = NULL;
     if (dladdr1(sym, &di, (void **)&se, RTLD_DL_SYMENT) && se && se->st_shndx == SHN_UNDEF) {
-      xt__probes_err(xt__probe_errors, sizeof xt__probe_errors, p->spec.name, strlen(p->spec.name),
+      xtp_probes_err(xtp_probe_errors, sizeof xtp_probe_errors, p->spec.name, strlen(p->spec.name),
                      "its address is a PLT entry of a non-PIE program: not probed");
       p->closure = NULL;
       continue;
     }
     p->is_default = sym == dflt;
     __atomic_store_n(&p->orig, sym, __ATOMIC_RELEASE);
-    xt__debug("probe %s%s%s installed", p->spec.lib, p->spec.lib[0] ? ":" : "", p->spec.name);
+    xtp_debug("probe %s%s%s installed", p->spec.lib, p->spec.lib[0] ? ":" : "", p->spec.name);
   }
   dlerror(); /* a failed NOLOAD lookup must not show in the program's dlerror() */
 }
@@ -130,7 +134,7 @@ static void write_slot(void **slot, void *val, uintptr_t relro_lo, uintptr_t rel
   uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
   void *page = (void *)(a & ~(pg - 1));
   if (ro && mprotect(page, pg, PROT_READ | PROT_WRITE) != 0) {
-    xt__debug("probes: cannot unprotect GOT page %p", page);
+    xtp_debug("probes: cannot unprotect GOT page %p", page);
     return;
   }
   __atomic_store_n(slot, val, __ATOMIC_RELEASE);
@@ -144,8 +148,8 @@ static void write_slot(void **slot, void *val, uintptr_t relro_lo, uintptr_t rel
  * closure and matches nothing, so scanning twice changes nothing. */
 static void *replacement(const struct dl_phdr_info *info, const char *name, void *v) {
   bool lazy = in_object(info, v);
-  for (int i = 0; i < xt__nprobes; i++) {
-    const probe *p = &xt__probes[i];
+  for (int i = 0; i < xtp_nprobes; i++) {
+    const probe *p = &xtp_probes[i];
     if (p->orig && strcmp(p->spec.name, name) == 0 && (v == p->orig || (lazy && p->is_default)))
       return p->entry;
   }
@@ -154,8 +158,8 @@ static void *replacement(const struct dl_phdr_info *info, const char *name, void
   return NULL;
 }
 
-static void patch_relocs(const struct dl_phdr_info *info, const ElfW(Rela) *rel, size_t n,
-                         const ElfW(Sym) *symtab, const char *strtab, uintptr_t lo, uintptr_t hi) {
+static void patch_relocs(const struct dl_phdr_info *info, const ElfW(Rela) * rel, size_t n,
+                         const ElfW(Sym) * symtab, const char *strtab, uintptr_t lo, uintptr_t hi) {
   for (size_t i = 0; i < n; i++) {
     unsigned type = (unsigned)ELF64_R_TYPE(rel[i].r_info);
     size_t sym = ELF64_R_SYM(rel[i].r_info);
@@ -201,15 +205,29 @@ static int patch_object(struct dl_phdr_info *info, size_t size, void *data) {
   const char *strtab = NULL;
   const ElfW(Rela) *jmprel = NULL, *rela = NULL;
   size_t jmpsz = 0, relasz = 0;
+  /* One case per dynamic tag wanted: alike, but each its own field. */
   for (; dyn->d_tag != DT_NULL; dyn++) {
     switch (dyn->d_tag) {
-    case DT_SYMTAB: symtab = (const ElfW(Sym) *)dyn_ptr(info, dyn->d_un.d_ptr); break;
-    case DT_STRTAB: strtab = (const char *)dyn_ptr(info, dyn->d_un.d_ptr); break;
-    case DT_JMPREL: jmprel = (const ElfW(Rela) *)dyn_ptr(info, dyn->d_un.d_ptr); break;
-    case DT_PLTRELSZ: jmpsz = dyn->d_un.d_val; break;
-    case DT_RELA: rela = (const ElfW(Rela) *)dyn_ptr(info, dyn->d_un.d_ptr); break;
-    case DT_RELASZ: relasz = dyn->d_un.d_val; break;
-    default: break;
+    case DT_SYMTAB:
+      symtab = (const ElfW(Sym) *)dyn_ptr(info, dyn->d_un.d_ptr);
+      break;
+    case DT_STRTAB:
+      strtab = (const char *)dyn_ptr(info, dyn->d_un.d_ptr);
+      break;
+    case DT_JMPREL:
+      jmprel = (const ElfW(Rela) *)dyn_ptr(info, dyn->d_un.d_ptr);
+      break;
+    case DT_PLTRELSZ:
+      jmpsz = dyn->d_un.d_val;
+      break;
+    case DT_RELA:
+      rela = (const ElfW(Rela) *)dyn_ptr(info, dyn->d_un.d_ptr);
+      break;
+    case DT_RELASZ:
+      relasz = dyn->d_un.d_val;
+      break;
+    default:
+      break;
     }
   }
   if (!symtab || !strtab)
@@ -224,12 +242,12 @@ static int patch_object(struct dl_phdr_info *info, size_t size, void *data) {
 /* Never patched: this library (its own calls are never probes), libffi
  * (ffi_call must reach the original, not come back to a closure) and the
  * dynamic linker. */
-void xt__probes_scan(void *handle) {
+void xtp_probes_scan(void *handle) {
   pthread_mutex_lock(&scan_lock);
   if (!real_dlopen)
     real_dlopen = (dlopen_fn)dlsym(RTLD_DEFAULT, "dlopen");
   resolve(handle);
-  scan sc = {{(const void *)xt__probes_init, (const void *)ffi_call, (const void *)&_r_debug}};
+  scan sc = {{(const void *)xtp_probes_init, (const void *)ffi_call, (const void *)&_r_debug}};
   dl_iterate_phdr(patch_object, &sc);
   pthread_mutex_unlock(&scan_lock);
 }
@@ -242,9 +260,9 @@ static void *probes_dlopen(const char *file, int mode) {
   void *h = real_dlopen(file, mode);
   if (h) {
     int saved = errno;
-    xt__depth++;
-    xt__probes_scan(h);
-    xt__depth--;
+    xtp_depth++;
+    xtp_probes_scan(h);
+    xtp_depth--;
     errno = saved;
   }
   return h;

@@ -13,7 +13,7 @@
  */
 #include <stdlib.h>
 
-#include "grpc_shim.h"
+#include "grpc/shim.h"
 
 typedef struct wrapper {
   grpc_completion_queue_functor functor; /* what core sees: must come first */
@@ -21,25 +21,25 @@ typedef struct wrapper {
   grpc_completion_queue *cq;
   grpc_call *call; /* a server call, whose progress is kept in its record */
   bool new_call;   /* completes a request for a new call */
-  xt__gsnap ctx;   /* the operation's context */
+  xtp_gsnap ctx;   /* the operation's context */
 } wrapper;
 
 static void run_wrapped(grpc_completion_queue_functor *f, int ok) {
   wrapper *w = (wrapper *)f;
-  xt__gscope outer;
-  xt__handoff_thread_is_grpcs();
-  xt__grpc_scope_enter(&outer);
+  xtp_gscope outer;
+  xtp_handoff_thread_is_grpcs();
+  xtp_grpc_scope_enter(&outer);
   if (!w->new_call && w->ctx.task)
-    xt__grpc_scope_adopt(w->call, &w->ctx);
-  xt__grpc_completed(w->cq, f, ok);
+    xtp_grpc_scope_adopt(w->call, &w->ctx);
+  xtp_grpc_completed(w->cq, f, ok);
   w->orig->functor_run(w->orig, ok);
-  xt__grpc_scope_leave(&outer);
-  xt__gsnap_free(&w->ctx);
+  xtp_grpc_scope_leave(&outer);
+  xtp_gsnap_free(&w->ctx);
   free(w);
 }
 
-void *xt__grpc_wrap_tag(grpc_completion_queue *cq, void *tag, grpc_call *call, bool new_call) {
-  if (!tag || !xt__gcq_is_callback(cq))
+void *xtp_grpc_wrap_tag(grpc_completion_queue *cq, void *tag, grpc_call *call, bool new_call) {
+  if (!tag || !xtp_gcq_is_callback(cq))
     return tag;
   wrapper *w = calloc(1, sizeof *w);
   if (!w)
@@ -53,48 +53,49 @@ void *xt__grpc_wrap_tag(grpc_completion_queue *cq, void *tag, grpc_call *call, b
   return &w->functor;
 }
 
-void xt__grpc_wrap_capture(void *wrapped, void *tag) {
+void xtp_grpc_wrap_capture(void *wrapped, void *tag) {
   if (wrapped != tag)
-    xt__gsnap_take(&((wrapper *)wrapped)->ctx, xt_context_peek());
+    xtp_gsnap_take(&((wrapper *)wrapped)->ctx, xt_context_peek());
 }
 
-void xt__grpc_unwrap_tag(void *wrapped, void *tag) {
+void xtp_grpc_unwrap_tag(void *wrapped, void *tag) {
   if (wrapped == tag)
     return;
   wrapper *w = wrapped;
-  xt__gsnap_free(&w->ctx);
+  xtp_gsnap_free(&w->ctx);
   free(w);
 }
 
 /* Queues are learnt whatever the guard says, like method registrations:
  * they are created once, possibly before the library is initialised. */
-XT_HOOK grpc_completion_queue *grpc_completion_queue_create_for_callback(
-    grpc_completion_queue_functor *shutdown_callback, void *reserved) {
+XTP_HOOK grpc_completion_queue *
+grpc_completion_queue_create_for_callback(grpc_completion_queue_functor *shutdown_callback,
+                                          void *reserved) {
   grpc_completion_queue_create_for_callback_fn real =
       GREAL(grpc_completion_queue_create_for_callback);
   if (!real)
     return NULL;
   grpc_completion_queue *cq = real(shutdown_callback, reserved);
   if (cq)
-    xt__gcq_mark_callback(cq);
+    xtp_gcq_mark_callback(cq);
   return cq;
 }
 
-XT_HOOK grpc_completion_queue *grpc_completion_queue_create(
-    const grpc_completion_queue_factory *factory, const grpc_completion_queue_attributes *attr,
-    void *reserved) {
+XTP_HOOK grpc_completion_queue *
+grpc_completion_queue_create(const grpc_completion_queue_factory *factory,
+                             const grpc_completion_queue_attributes *attr, void *reserved) {
   grpc_completion_queue_create_fn real = GREAL(grpc_completion_queue_create);
   if (!real)
     return NULL;
   grpc_completion_queue *cq = real(factory, attr, reserved);
   if (cq && attr && attr->cq_completion_type == GRPC_CQ_CALLBACK)
-    xt__gcq_mark_callback(cq);
+    xtp_gcq_mark_callback(cq);
   return cq;
 }
 
-XT_HOOK void grpc_completion_queue_destroy(grpc_completion_queue *cq) {
+XTP_HOOK void grpc_completion_queue_destroy(grpc_completion_queue *cq) {
   grpc_completion_queue_destroy_fn real = GREAL(grpc_completion_queue_destroy);
-  xt__gcq_forget(cq);
+  xtp_gcq_forget(cq);
   if (real)
     real(cq);
 }

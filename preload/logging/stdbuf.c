@@ -18,14 +18,14 @@
  */
 #include <stdio.h>
 
-#include "common.h"
-#include "logging.h"
+#include "internal.h"
+#include "logging/logging.h"
 
 #undef fflush_unlocked
 
 /* glibc's _flags bits (libio.h; part of the same ABI as the pointers). */
-#define XT_IO_UNBUFFERED 0x0002
-#define XT_IO_LINE_BUF 0x0200
+#define XTP_IO_UNBUFFERED 0x0002
+#define XTP_IO_LINE_BUF 0x0200
 
 /* What the hooks last saw of a stream's buffer. Written with the stream's
  * lock held (or, for the _unlocked forms, under the program's own rule that
@@ -36,10 +36,10 @@ typedef struct fstate {
   int resync;       /* a call passed over budget: the buffer's bytes are no news */
 } fstate;
 
-static fstate fst[XT_OUT_N];
+static fstate fst[XTP_OUT_N];
 
 static bool fully_buffered(FILE *fp) {
-  return !(fp->_flags & (XT_IO_UNBUFFERED | XT_IO_LINE_BUF)) && fp->_mode <= 0;
+  return !(fp->_flags & (XTP_IO_UNBUFFERED | XTP_IO_LINE_BUF)) && fp->_mode <= 0;
 }
 
 /* Relaxed atomics: the stream's lock orders them, but a sanitizer does not
@@ -58,7 +58,7 @@ static void pickup(int s, FILE *fp, const void *caller) {
   const char *seen = __atomic_load_n(&f->seen, __ATOMIC_RELAXED);
   const char *from = base == fp->_IO_buf_base && seen >= wb && seen <= wp ? seen : wb;
   if (wp > from)
-    xt__line_feed(s, from, (size_t)(wp - from), xt__stream_agent(s), caller, NULL, false);
+    xtp_line_feed(s, from, (size_t)(wp - from), xtp_stream_agent(s), caller, NULL, false);
 }
 
 static void mark(int s, FILE *fp) {
@@ -66,7 +66,7 @@ static void mark(int s, FILE *fp) {
   __atomic_store_n(&fst[s].seen, fp->_IO_write_ptr, __ATOMIC_RELAXED);
 }
 
-void xt__fio_begin(xt__fio *c, int s, FILE *fp, bool lock, const void *caller) {
+void xtp_fio_begin(xtp_fio *c, int s, FILE *fp, bool lock, const void *caller) {
   c->s = s;
   c->fp = fp;
   c->buffered = fully_buffered(fp);
@@ -78,7 +78,7 @@ void xt__fio_begin(xt__fio *c, int s, FILE *fp, bool lock, const void *caller) {
   pickup(s, fp, caller);
 }
 
-void xt__fio_end(xt__fio *c) {
+void xtp_fio_end(xtp_fio *c) {
   if (!c->buffered)
     return;
   mark(c->s, c->fp);
@@ -88,70 +88,74 @@ void xt__fio_end(xt__fio *c) {
 
 /* Read first: a store on every refused call would bounce the line between
  * the threads that write the stream. */
-void xt__fio_skipped(int s) {
+void xtp_fio_skipped(int s) {
   if (!__atomic_load_n(&fst[s].resync, __ATOMIC_RELAXED))
     __atomic_store_n(&fst[s].resync, 1, __ATOMIC_RELAXED);
 }
 
 /* From thread and process end, possibly with another thread inside stdio:
  * a stream whose lock is busy is left alone. */
-void xt__stdio_collect(void) {
-  for (int s = 0; s < XT_OUT_N; s++) {
-    if (!(__atomic_load_n(&xt__cfg.families, __ATOMIC_RELAXED) &
-          (s == XT_OUT_STDERR ? XT_FAM_STDERR : XT_FAM_STDOUT)))
+void xtp_stdio_collect(void) {
+  for (int s = 0; s < XTP_OUT_N; s++) {
+    if (!(__atomic_load_n(&xtp_cfg.families, __ATOMIC_RELAXED) &
+          (s == XTP_OUT_STDERR ? XTP_FAM_STDERR : XTP_FAM_STDOUT)))
       continue;
-    FILE *fp = s == XT_OUT_STDERR ? stderr : stdout;
+    FILE *fp = s == XTP_OUT_STDERR ? stderr : stdout;
     if (!fp || !fully_buffered(fp) || ftrylockfile(fp) != 0)
       continue;
-    if (!xt__line_over(s))
+    if (!xtp_line_over(s))
       pickup(s, fp, NULL);
     mark(s, fp);
     funlockfile(fp);
   }
 }
 
-#define RA __builtin_return_address(0)
+/* __overflow(fp, EOF) writes nothing of its own, it only empties the
+ * buffer: what the buffer holds is picked up first, over budget or not. */
+static int overflow_flush(__overflow_fn real, FILE *fp, int s, const void *caller) {
+  if (!xtp_stream_enter(s))
+    return real(fp, EOF);
+  xtp_fio c;
+  xtp_fio_begin(&c, s, fp, false, caller);
+  int r = real(fp, EOF);
+  xtp_fio_after(&c);
+  return r;
+}
 
 /* The macros' slow path: the buffer is full (or the stream is line-buffered
  * or unbuffered) and ch is to be written. ch == EOF only flushes. */
-XT_HOOK int __overflow(FILE *fp, int ch) {
+XTP_HOOK int __overflow(FILE *fp, int ch) {
   __overflow_fn real = REAL(__overflow);
   if (!real) {
     errno = ENOSYS;
     return EOF;
   }
-  int s = xt__stream_of(fp);
-  if (!xt__stream_enter(s))
-    return real(fp, ch);
-  int r;
-  if (ch != EOF && xt__line_over(s)) {
-    xt__fio_skipped(s);
-    r = real(fp, ch);
-    int err = errno;
-    xt__line_skipped(s, r != EOF, ch == '\n');
-    xt__fio_skipped(s);
-    errno = err;
-    xt__leave();
-    return r;
-  }
-  xt__fio c;
-  xt__fio_begin(&c, s, fp, false, RA);
+  int s = xtp_stream_of(fp);
+  if (ch == EOF) /* a flush: only the buffer's side */
+    return overflow_flush(real, fp, s, XTP_CALLER);
+  xtp_fio c;
   char byte = (char)ch;
-  if (ch != EOF && xt__cfg.log_prefix) {
-    xt__sink sink = {fp, -1};
-    int rc = xt__line_feed(s, &byte, 1, xt__stream_agent(s), RA, &sink, false);
-    if (rc < 0)
-      errno = -rc;
-    r = rc < 0 ? EOF : (unsigned char)ch;
-  } else {
+  int r;
+  switch (xtp_fio_before(&c, s, fp, false, XTP_CALLER)) {
+  case XTP_PATH_PASS:
+    return real(fp, ch);
+  case XTP_PATH_OVER:
     r = real(fp, ch);
-    int err = errno;
-    if (ch != EOF && r != EOF)
-      xt__line_feed(s, &byte, 1, xt__stream_agent(s), RA, NULL, false);
-    errno = err;
+    xtp_fio_after_over(s, r != EOF, ch == '\n');
+    return r;
+  case XTP_PATH_PREFIX: {
+    xtp_sink sink = {fp, -1};
+    r = xtp_line_out(s, &sink, &byte, 1, false, XTP_CALLER, false) < 0 ? EOF : (unsigned char)ch;
+    break;
   }
-  xt__fio_end(&c);
-  xt__leave();
+  case XTP_PATH_RECORD:
+  default:
+    r = real(fp, ch);
+    if (r != EOF)
+      xtp_line_wrote(s, &byte, 1, XTP_CALLER, false);
+    break;
+  }
+  xtp_fio_after(&c);
   return r;
 }
 
@@ -161,68 +165,68 @@ static int hook_fflush(fflush_fn real, FILE *fp, bool lock, const void *caller) 
     return EOF;
   }
   if (!fp) { /* all streams: ours first, while their bytes are still there */
-    for (int s = 0; s < XT_OUT_N; s++) {
-      FILE *f = s == XT_OUT_STDERR ? stderr : stdout;
-      if (!f || !xt__stream_enter(s))
+    for (int s = 0; s < XTP_OUT_N; s++) {
+      FILE *f = s == XTP_OUT_STDERR ? stderr : stdout;
+      if (!f || !xtp_stream_enter(s))
         continue;
-      if (xt__line_over(s)) {
-        xt__fio_skipped(s);
+      if (xtp_line_over(s)) {
+        xtp_fio_skipped(s);
       } else {
-        xt__fio c;
-        xt__fio_begin(&c, s, f, lock, caller);
-        xt__fio_end(&c); /* seen past the emptied buffer reads as "all new" */
+        xtp_fio c;
+        xtp_fio_begin(&c, s, f, lock, caller);
+        xtp_fio_end(&c); /* seen past the emptied buffer reads as "all new" */
       }
-      xt__leave();
+      xtp_leave();
     }
     return real(fp);
   }
-  int s = xt__stream_of(fp);
-  if (!xt__stream_enter(s))
+  int s = xtp_stream_of(fp);
+  if (!xtp_stream_enter(s))
     return real(fp);
   int r;
-  if (xt__line_over(s)) {
-    xt__fio_skipped(s);
+  if (xtp_line_over(s)) {
+    xtp_fio_skipped(s);
     r = real(fp);
   } else {
-    xt__fio c;
-    xt__fio_begin(&c, s, fp, lock, caller);
+    xtp_fio c;
+    xtp_fio_begin(&c, s, fp, lock, caller);
     r = real(fp);
     int err = errno;
-    xt__fio_end(&c);
+    xtp_fio_end(&c);
     errno = err;
   }
-  xt__leave();
+  xtp_leave();
   return r;
 }
 
-XT_HOOK int fflush(FILE *fp) { return hook_fflush(REAL(fflush), fp, true, RA); }
-XT_HOOK int fflush_unlocked(FILE *fp) {
-  return hook_fflush(REAL(fflush_unlocked), fp, false, RA);
+XTP_HOOK int fflush(FILE *fp) { return hook_fflush(REAL(fflush), fp, true, XTP_CALLER); }
+XTP_HOOK int fflush_unlocked(FILE *fp) {
+  return hook_fflush(REAL(fflush_unlocked), fp, false, XTP_CALLER);
 }
 
 /* gnulib's close_stdout, run from atexit in coreutils and tar, ends stdout
  * with fclose: the buffer's last bytes go out there. */
-XT_HOOK int fclose(FILE *fp) {
+XTP_HOOK int fclose(FILE *fp) {
   fclose_fn real = REAL(fclose);
   if (!real) {
     errno = ENOSYS;
     return EOF;
   }
-  int s = xt__stream_of(fp);
-  if (!xt__stream_enter(s))
+  int s = xtp_stream_of(fp);
+  if (!xtp_stream_enter(s))
     return real(fp);
-  if (xt__line_over(s)) {
-    xt__fio_skipped(s);
+  if (xtp_line_over(s)) {
+    xtp_fio_skipped(s);
   } else {
-    xt__fio c;
-    xt__fio_begin(&c, s, fp, true, RA);
-    xt__fio_end(&c);
+    xtp_fio c;
+    xtp_fio_begin(&c, s, fp, true, XTP_CALLER);
+    xtp_fio_end(&c);
   }
   int r = real(fp);
   int err = errno;
   __atomic_store_n(&fst[s].base, NULL, __ATOMIC_RELAXED);
   __atomic_store_n(&fst[s].seen, NULL, __ATOMIC_RELAXED);
   errno = err;
-  xt__leave();
+  xtp_leave();
   return r;
 }

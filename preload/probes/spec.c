@@ -3,7 +3,7 @@
  * ';' or newlines. Pure string work so it can be tested alone and run before
  * anything else of the library is up.
  */
-#include "probes.h"
+#include "probes/probes.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -11,33 +11,62 @@
 
 typedef struct type_name {
   const char *name;
-  xt__ptkind kind;
+  xtp_ptkind kind;
   unsigned char size;
 } type_name;
 
 /* Names with their spaces collapsed to one, as norm_type leaves them. The
  * LP64 sizes are the ones of the only ABI the GOT patching supports. */
 static const type_name types[] = {
-    {"void", XT_PT_VOID, 0},
-    {"char", XT_PT_SINT, 1}, {"signed char", XT_PT_SINT, 1}, {"schar", XT_PT_SINT, 1},
-    {"int8", XT_PT_SINT, 1}, {"int8_t", XT_PT_SINT, 1},
-    {"unsigned char", XT_PT_UINT, 1}, {"uchar", XT_PT_UINT, 1}, {"uint8", XT_PT_UINT, 1},
-    {"uint8_t", XT_PT_UINT, 1}, {"bool", XT_PT_UINT, 1}, {"_Bool", XT_PT_UINT, 1},
-    {"short", XT_PT_SINT, 2}, {"int16", XT_PT_SINT, 2}, {"int16_t", XT_PT_SINT, 2},
-    {"unsigned short", XT_PT_UINT, 2}, {"ushort", XT_PT_UINT, 2}, {"uint16", XT_PT_UINT, 2},
-    {"uint16_t", XT_PT_UINT, 2},
-    {"int", XT_PT_SINT, 4}, {"signed", XT_PT_SINT, 4}, {"int32", XT_PT_SINT, 4},
-    {"int32_t", XT_PT_SINT, 4},
-    {"unsigned", XT_PT_UINT, 4}, {"unsigned int", XT_PT_UINT, 4}, {"uint", XT_PT_UINT, 4},
-    {"uint32", XT_PT_UINT, 4}, {"uint32_t", XT_PT_UINT, 4},
-    {"long", XT_PT_SINT, 8}, {"long long", XT_PT_SINT, 8}, {"llong", XT_PT_SINT, 8},
-    {"int64", XT_PT_SINT, 8}, {"int64_t", XT_PT_SINT, 8}, {"ssize_t", XT_PT_SINT, 8},
-    {"off_t", XT_PT_SINT, 8}, {"ptrdiff_t", XT_PT_SINT, 8}, {"intptr_t", XT_PT_SINT, 8},
-    {"unsigned long", XT_PT_UINT, 8}, {"unsigned long long", XT_PT_UINT, 8},
-    {"ulong", XT_PT_UINT, 8}, {"ullong", XT_PT_UINT, 8}, {"uint64", XT_PT_UINT, 8},
-    {"uint64_t", XT_PT_UINT, 8}, {"size_t", XT_PT_UINT, 8}, {"uintptr_t", XT_PT_UINT, 8},
-    {"float", XT_PT_FLOAT, 4}, {"double", XT_PT_DOUBLE, 8},
-    {"ptr", XT_PT_PTR, 8}, {"str", XT_PT_STR, 8},
+    {"void", XTP_PT_VOID, 0},
+    {"char", XTP_PT_SINT, 1},
+    {"signed char", XTP_PT_SINT, 1},
+    {"schar", XTP_PT_SINT, 1},
+    {"int8", XTP_PT_SINT, 1},
+    {"int8_t", XTP_PT_SINT, 1},
+    {"unsigned char", XTP_PT_UINT, 1},
+    {"uchar", XTP_PT_UINT, 1},
+    {"uint8", XTP_PT_UINT, 1},
+    {"uint8_t", XTP_PT_UINT, 1},
+    {"bool", XTP_PT_UINT, 1},
+    {"_Bool", XTP_PT_UINT, 1},
+    {"short", XTP_PT_SINT, 2},
+    {"int16", XTP_PT_SINT, 2},
+    {"int16_t", XTP_PT_SINT, 2},
+    {"unsigned short", XTP_PT_UINT, 2},
+    {"ushort", XTP_PT_UINT, 2},
+    {"uint16", XTP_PT_UINT, 2},
+    {"uint16_t", XTP_PT_UINT, 2},
+    {"int", XTP_PT_SINT, 4},
+    {"signed", XTP_PT_SINT, 4},
+    {"int32", XTP_PT_SINT, 4},
+    {"int32_t", XTP_PT_SINT, 4},
+    {"unsigned", XTP_PT_UINT, 4},
+    {"unsigned int", XTP_PT_UINT, 4},
+    {"uint", XTP_PT_UINT, 4},
+    {"uint32", XTP_PT_UINT, 4},
+    {"uint32_t", XTP_PT_UINT, 4},
+    {"long", XTP_PT_SINT, 8},
+    {"long long", XTP_PT_SINT, 8},
+    {"llong", XTP_PT_SINT, 8},
+    {"int64", XTP_PT_SINT, 8},
+    {"int64_t", XTP_PT_SINT, 8},
+    {"ssize_t", XTP_PT_SINT, 8},
+    {"off_t", XTP_PT_SINT, 8},
+    {"ptrdiff_t", XTP_PT_SINT, 8},
+    {"intptr_t", XTP_PT_SINT, 8},
+    {"unsigned long", XTP_PT_UINT, 8},
+    {"unsigned long long", XTP_PT_UINT, 8},
+    {"ulong", XTP_PT_UINT, 8},
+    {"ullong", XTP_PT_UINT, 8},
+    {"uint64", XTP_PT_UINT, 8},
+    {"uint64_t", XTP_PT_UINT, 8},
+    {"size_t", XTP_PT_UINT, 8},
+    {"uintptr_t", XTP_PT_UINT, 8},
+    {"float", XTP_PT_FLOAT, 4},
+    {"double", XTP_PT_DOUBLE, 8},
+    {"ptr", XTP_PT_PTR, 8},
+    {"str", XTP_PT_STR, 8},
 };
 
 static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
@@ -52,7 +81,7 @@ static void trim(const char **s, size_t *len) {
 }
 
 /* "unsigned   long" and "unsigned long" name the same type. */
-static bool parse_type(const char *s, size_t len, xt__ptype *out) {
+static bool parse_type(const char *s, size_t len, xtp_ptype *out) {
   char norm[32];
   size_t n = 0;
   trim(&s, &len);
@@ -75,7 +104,7 @@ static bool parse_type(const char *s, size_t len, xt__ptype *out) {
 }
 
 static bool is_ident(const char *s, size_t len) {
-  if (!len || len >= XT_PROBE_NAME_MAX || !(isalpha((unsigned char)s[0]) || s[0] == '_'))
+  if (!len || len >= XTP_PROBE_NAME_MAX || !(isalpha((unsigned char)s[0]) || s[0] == '_'))
     return false;
   for (size_t i = 1; i < len; i++)
     if (!(isalnum((unsigned char)s[i]) || s[i] == '_'))
@@ -85,7 +114,7 @@ static bool is_ident(const char *s, size_t len) {
 
 /* Baggage keys are W3C tokens; the ones worth typing are these. */
 static bool is_item(const char *s, size_t len) {
-  if (!len || len >= XT_PROBE_NAME_MAX)
+  if (!len || len >= XTP_PROBE_NAME_MAX)
     return false;
   for (size_t i = 0; i < len; i++)
     if (!(isalnum((unsigned char)s[i]) || strchr("_-.*", s[i])))
@@ -93,7 +122,7 @@ static bool is_item(const char *s, size_t len) {
   return true;
 }
 
-void xt__probes_err(char *errors, size_t errcap, const char *what, size_t len, const char *why) {
+void xtp_probes_err(char *errors, size_t errcap, const char *what, size_t len, const char *why) {
   size_t used = strlen(errors);
   if (used + 1 >= errcap)
     return;
@@ -109,7 +138,7 @@ static const char *copy(char *dst, const char *s, size_t len) {
 }
 
 /* One spec, already trimmed and non-empty. Returns NULL or why it is bad. */
-static const char *parse_one(const char *s, size_t len, xt__probe_spec *p) {
+static const char *parse_one(const char *s, size_t len, xtp_probe_spec *p) {
   memset(p, 0, sizeof *p);
   if (s[0] == '@') {
     size_t n = 1;
@@ -139,7 +168,7 @@ static const char *parse_one(const char *s, size_t len, xt__probe_spec *p) {
     size_t llen = (size_t)(colon - head);
     const char *lib = head;
     trim(&lib, &llen);
-    if (!llen || llen >= XT_PROBE_NAME_MAX)
+    if (!llen || llen >= XTP_PROBE_NAME_MAX)
       return "empty or long library name before ':'";
     copy(p->lib, lib, llen);
     hlen -= (size_t)(colon + 1 - head);
@@ -153,8 +182,8 @@ static const char *parse_one(const char *s, size_t len, xt__probe_spec *p) {
   const char *a = open + 1;
   size_t alen = (size_t)(close - a);
   trim(&a, &alen);
-  xt__ptype t;
-  if (alen && !(parse_type(a, alen, &t) && t.kind == XT_PT_VOID)) {
+  xtp_ptype t;
+  if (alen && !(parse_type(a, alen, &t) && t.kind == XTP_PT_VOID)) {
     for (;;) {
       const char *comma = memchr(a, ',', alen);
       size_t n = comma ? (size_t)(comma - a) : alen;
@@ -165,9 +194,9 @@ static const char *parse_one(const char *s, size_t len, xt__probe_spec *p) {
         return "variadic functions cannot be probed";
       if (!parse_type(arg, arglen, &t))
         return "unknown argument type";
-      if (t.kind == XT_PT_VOID)
+      if (t.kind == XTP_PT_VOID)
         return "void argument";
-      if (p->nargs == XT_PROBE_ARGS_MAX)
+      if (p->nargs == XTP_PROBE_ARGS_MAX)
         return "more than 8 arguments";
       p->args[p->nargs++] = t;
       if (!comma)
@@ -187,7 +216,7 @@ static const char *parse_one(const char *s, size_t len, xt__probe_spec *p) {
   return NULL;
 }
 
-int xt__probes_parse(const char *s, xt__probe_spec *out, int max, char *errors, size_t errcap) {
+int xtp_probes_parse(const char *s, xtp_probe_spec *out, int max, char *errors, size_t errcap) {
   int n = 0;
   if (errcap)
     errors[0] = '\0';
@@ -203,14 +232,14 @@ int xt__probes_parse(const char *s, xt__probe_spec *out, int max, char *errors, 
       continue;
     const char *why = n < max ? parse_one(spec, slen, &out[n]) : "too many probes";
     if (why) {
-      xt__probes_err(errors, errcap, spec, slen, why);
+      xtp_probes_err(errors, errcap, spec, slen, why);
       continue;
     }
     for (int i = 0; i < n && !why; i++)
       if (strcmp(out[i].name, out[n].name) == 0 && strcmp(out[i].lib, out[n].lib) == 0)
         why = "probed twice";
     if (why)
-      xt__probes_err(errors, errcap, spec, slen, why);
+      xtp_probes_err(errors, errcap, spec, slen, why);
     else
       n++;
   }

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "grpc_shim.h"
+#include "grpc/shim.h"
 
 #define NBUCKETS 4096
 #define NSTRIPES 64
@@ -33,7 +33,7 @@ static pthread_mutex_t *lock_for(size_t bucket) { return &stripes[bucket % NSTRI
 
 /* Snapshots ---------------------------------------------------------------- */
 
-void xt__gsnap_take(xt__gsnap *s, const bg_context *ctx) {
+void xtp_gsnap_take(xtp_gsnap *s, const bg_context *ctx) {
   s->task = ctx->task_id;
   s->nparents = ctx->nparents;
   memcpy(s->parents, ctx->parents, sizeof s->parents[0] * ctx->nparents);
@@ -48,7 +48,7 @@ void xt__gsnap_take(xt__gsnap *s, const bg_context *ctx) {
   }
 }
 
-void xt__gsnap_put(const xt__gsnap *s, bg_context *ctx) {
+void xtp_gsnap_put(const xtp_gsnap *s, bg_context *ctx) {
   ctx->task_id = s->task;
   ctx->nparents = s->nparents;
   memcpy(ctx->parents, s->parents, sizeof s->parents[0] * s->nparents);
@@ -58,7 +58,7 @@ void xt__gsnap_put(const xt__gsnap *s, bg_context *ctx) {
     bg_items_clear(&ctx->items);
 }
 
-void xt__gsnap_copy(xt__gsnap *dst, const xt__gsnap *src) {
+void xtp_gsnap_copy(xtp_gsnap *dst, const xtp_gsnap *src) {
   dst->task = src->task;
   dst->nparents = src->nparents;
   memcpy(dst->parents, src->parents, sizeof dst->parents[0] * src->nparents);
@@ -67,17 +67,17 @@ void xt__gsnap_copy(xt__gsnap *dst, const xt__gsnap *src) {
     memcpy(dst->items, src->items, sizeof *dst->items);
 }
 
-void xt__gsnap_free(xt__gsnap *s) {
+void xtp_gsnap_free(xtp_gsnap *s) {
   free(s->items);
   s->items = NULL;
 }
 
 /* Outstanding tags --------------------------------------------------------- */
 
-static xt__gtag *tags[NBUCKETS];
+static xtp_gtag *tags[NBUCKETS];
 
-int xt__gtag_put(const xt__gtag *t) {
-  xt__gtag *e = malloc(sizeof *e);
+int xtp_gtag_put(const xtp_gtag *t) {
+  xtp_gtag *e = malloc(sizeof *e);
   if (!e)
     return -ENOMEM;
   *e = *t;
@@ -86,9 +86,9 @@ int xt__gtag_put(const xt__gtag *t) {
   /* A stale entry for the same (queue, tag) belongs to a batch whose
    * completion went by unseen (a queue drained by something we do not
    * hook): the new one replaces it. */
-  for (xt__gtag **pp = &tags[b]; *pp; pp = &(*pp)->next) {
+  for (xtp_gtag **pp = &tags[b]; *pp; pp = &(*pp)->next) {
     if ((*pp)->cq == t->cq && (*pp)->tag == t->tag) {
-      xt__gtag *old = *pp;
+      xtp_gtag *old = *pp;
       *pp = old->next;
       free(old);
       break;
@@ -100,11 +100,11 @@ int xt__gtag_put(const xt__gtag *t) {
   return 0;
 }
 
-bool xt__gtag_take(grpc_completion_queue *cq, void *tag, xt__gtag *out) {
+bool xtp_gtag_take(grpc_completion_queue *cq, void *tag, xtp_gtag *out) {
   size_t b = hash2(cq, tag);
-  xt__gtag *found = NULL;
+  xtp_gtag *found = NULL;
   pthread_mutex_lock(lock_for(b));
-  for (xt__gtag **pp = &tags[b]; *pp; pp = &(*pp)->next) {
+  for (xtp_gtag **pp = &tags[b]; *pp; pp = &(*pp)->next) {
     if ((*pp)->cq == cq && (*pp)->tag == tag) {
       found = *pp;
       *pp = found->next;
@@ -119,11 +119,11 @@ bool xt__gtag_take(grpc_completion_queue *cq, void *tag, xt__gtag *out) {
   return true;
 }
 
-bool xt__gtag_pending(grpc_completion_queue *cq, void *tag, int kind) {
+bool xtp_gtag_pending(grpc_completion_queue *cq, void *tag, int kind) {
   size_t b = hash2(cq, tag);
   bool found = false;
   pthread_mutex_lock(lock_for(b));
-  for (const xt__gtag *e = tags[b]; e; e = e->next) {
+  for (const xtp_gtag *e = tags[b]; e; e = e->next) {
     if (e->cq == cq && e->tag == tag) {
       found = e->kind == kind;
       break;
@@ -135,10 +135,10 @@ bool xt__gtag_pending(grpc_completion_queue *cq, void *tag, int kind) {
 
 /* Calls -------------------------------------------------------------------- */
 
-static xt__gcall *calls[NBUCKETS];
+static xtp_gcall *calls[NBUCKETS];
 
-static xt__gcall **call_slot(size_t b, grpc_call *call) {
-  xt__gcall **pp = &calls[b];
+static xtp_gcall **call_slot(size_t b, grpc_call *call) {
+  xtp_gcall **pp = &calls[b];
   while (*pp && (*pp)->call != call)
     pp = &(*pp)->next;
   return pp;
@@ -151,9 +151,9 @@ static void copy_str(char *dst, size_t cap, const char *s, size_t len) {
   dst[len] = '\0';
 }
 
-int xt__gcall_add(grpc_call *call, int kind, grpc_completion_queue *cq, const char *method,
+int xtp_gcall_add(grpc_call *call, int kind, grpc_completion_queue *cq, const char *method,
                   size_t method_len) {
-  xt__gcall *r = calloc(1, sizeof *r);
+  xtp_gcall *r = calloc(1, sizeof *r);
   if (!r)
     return -ENOMEM;
   r->call = call;
@@ -162,9 +162,9 @@ int xt__gcall_add(grpc_call *call, int kind, grpc_completion_queue *cq, const ch
   r->cq = cq;
   copy_str(r->method, sizeof r->method, method ? method : "?", method ? method_len : 1);
   size_t b = hash2(call, NULL);
-  xt__gcall *stale = NULL;
+  xtp_gcall *stale = NULL;
   pthread_mutex_lock(lock_for(b));
-  xt__gcall **pp = call_slot(b, call);
+  xtp_gcall **pp = call_slot(b, call);
   if (*pp) {
     stale = *pp;
     *pp = stale->next;
@@ -173,17 +173,17 @@ int xt__gcall_add(grpc_call *call, int kind, grpc_completion_queue *cq, const ch
   calls[b] = r;
   pthread_mutex_unlock(lock_for(b));
   if (stale) {
-    xt__gsnap_free(&stale->ctx);
+    xtp_gsnap_free(&stale->ctx);
     free(stale);
   }
   return 0;
 }
 
-bool xt__gcall_get(grpc_call *call, xt__gcall *out) {
+bool xtp_gcall_get(grpc_call *call, xtp_gcall *out) {
   size_t b = hash2(call, NULL);
   bool found = false;
   pthread_mutex_lock(lock_for(b));
-  xt__gcall *r = *call_slot(b, call);
+  xtp_gcall *r = *call_slot(b, call);
   if (r) {
     /* Field by field: the snapshot's items need a copy of their own. */
     out->next = NULL;
@@ -195,28 +195,28 @@ bool xt__gcall_get(grpc_call *call, xt__gcall *out) {
     out->cq = r->cq;
     memcpy(out->method, r->method, sizeof out->method);
     memcpy(out->peer, r->peer, sizeof out->peer);
-    xt__gsnap_copy(&out->ctx, &r->ctx);
+    xtp_gsnap_copy(&out->ctx, &r->ctx);
     found = true;
   }
   pthread_mutex_unlock(lock_for(b));
   return found;
 }
 
-void xt__gcall_set_ctx(grpc_call *call, const bg_context *ctx, bool status_sent) {
+void xtp_gcall_set_ctx(grpc_call *call, const bg_context *ctx, bool status_sent) {
   size_t b = hash2(call, NULL);
   pthread_mutex_lock(lock_for(b));
-  xt__gcall *r = *call_slot(b, call);
+  xtp_gcall *r = *call_slot(b, call);
   if (r) {
-    xt__gsnap_take(&r->ctx, ctx);
+    xtp_gsnap_take(&r->ctx, ctx);
     r->status_sent = r->status_sent || status_sent;
   }
   pthread_mutex_unlock(lock_for(b));
 }
 
-void xt__gcall_set_peer(grpc_call *call, const char *peer, bool reply_edge) {
+void xtp_gcall_set_peer(grpc_call *call, const char *peer, bool reply_edge) {
   size_t b = hash2(call, NULL);
   pthread_mutex_lock(lock_for(b));
-  xt__gcall *r = *call_slot(b, call);
+  xtp_gcall *r = *call_slot(b, call);
   if (r) {
     copy_str(r->peer, sizeof r->peer, peer, strlen(peer));
     r->reply_edge = reply_edge;
@@ -224,10 +224,10 @@ void xt__gcall_set_peer(grpc_call *call, const char *peer, bool reply_edge) {
   pthread_mutex_unlock(lock_for(b));
 }
 
-void xt__gcall_ref(grpc_call *call) {
+void xtp_gcall_ref(grpc_call *call) {
   size_t b = hash2(call, NULL);
   pthread_mutex_lock(lock_for(b));
-  xt__gcall *r = *call_slot(b, call);
+  xtp_gcall *r = *call_slot(b, call);
   if (r)
     r->refs++;
   pthread_mutex_unlock(lock_for(b));
@@ -235,18 +235,18 @@ void xt__gcall_ref(grpc_call *call) {
 
 /* Runs before the real unref: once that returns, the pointer may already
  * name a new call. */
-void xt__gcall_unref(grpc_call *call) {
+void xtp_gcall_unref(grpc_call *call) {
   size_t b = hash2(call, NULL);
-  xt__gcall *gone = NULL;
+  xtp_gcall *gone = NULL;
   pthread_mutex_lock(lock_for(b));
-  xt__gcall **pp = call_slot(b, call);
+  xtp_gcall **pp = call_slot(b, call);
   if (*pp && --(*pp)->refs <= 0) {
     gone = *pp;
     *pp = gone->next;
   }
   pthread_mutex_unlock(lock_for(b));
   if (gone) {
-    xt__gsnap_free(&gone->ctx);
+    xtp_gsnap_free(&gone->ctx);
     free(gone);
   }
 }
@@ -272,7 +272,7 @@ static size_t name_slot(void *key) { return hash2(key, NULL) % 256; }
 /* A handle that comes back with another method (its channel or server was
  * destroyed and the memory reused) is renamed in place: nobody can still be
  * looking it up for its old meaning, as that handle died with its channel. */
-void xt__gmethod_put(void *handle, const char *method) {
+void xtp_gmethod_put(void *handle, const char *method) {
   size_t i = name_slot(handle);
   pthread_mutex_lock(&names_lock);
   named *n = names[i];
@@ -295,7 +295,7 @@ void xt__gmethod_put(void *handle, const char *method) {
 }
 
 /* Lock-free read: entries are never removed, and each is published whole. */
-const char *xt__gmethod_get(void *handle) {
+const char *xtp_gmethod_get(void *handle) {
   for (named *n = __atomic_load_n(&names[name_slot(handle)], __ATOMIC_ACQUIRE); n; n = n->next)
     if (n->key == handle)
       return n->method;
@@ -324,7 +324,7 @@ static cbq **cbq_slot(grpc_completion_queue *cq) {
   return pp;
 }
 
-void xt__gcq_mark_callback(grpc_completion_queue *cq) {
+void xtp_gcq_mark_callback(grpc_completion_queue *cq) {
   cbq *n = malloc(sizeof *n);
   if (!n)
     return;
@@ -341,7 +341,7 @@ void xt__gcq_mark_callback(grpc_completion_queue *cq) {
   free(n); /* marked already: core's own create calls the exported one too */
 }
 
-bool xt__gcq_is_callback(grpc_completion_queue *cq) {
+bool xtp_gcq_is_callback(grpc_completion_queue *cq) {
   if (!cq || __atomic_load_n(&ncbqs, __ATOMIC_ACQUIRE) == 0)
     return false;
   pthread_mutex_lock(&cbqs_lock);
@@ -350,7 +350,7 @@ bool xt__gcq_is_callback(grpc_completion_queue *cq) {
   return found;
 }
 
-void xt__gcq_forget(grpc_completion_queue *cq) {
+void xtp_gcq_forget(grpc_completion_queue *cq) {
   if (__atomic_load_n(&ncbqs, __ATOMIC_ACQUIRE) == 0)
     return;
   pthread_mutex_lock(&cbqs_lock);
@@ -361,4 +361,20 @@ void xt__gcq_forget(grpc_completion_queue *cq) {
   }
   pthread_mutex_unlock(&cbqs_lock);
   free(gone);
+}
+
+/* Fork protocol (common.c) ------------------------------------------------- */
+
+/* The child's table locks start free: a lock held by one of the parent's
+ * other threads at the fork would otherwise stay held for good. The locks
+ * are not taken across the fork, unlike the thread table's: they are 66,
+ * more than a sanitizer's deadlock detector lets one thread hold (64), and
+ * gRPC itself does not carry a channel or server into a fork child (only
+ * with GRPC_ENABLE_FORK_SUPPORT, and then it builds its own state anew), so
+ * an entry caught mid-update there is not used. */
+void xtp_grpc_after_fork_child(void) {
+  for (int i = 0; i < NSTRIPES; i++)
+    pthread_mutex_init(&stripes[i], NULL);
+  pthread_mutex_init(&names_lock, NULL);
+  pthread_mutex_init(&cbqs_lock, NULL);
 }

@@ -1,15 +1,15 @@
 /*
  * Dynamic probes: each function named in XTRACE_PROBES gets a libffi closure
  * built from its signature (and on x86-64 a stub in front of it), which
- * probes_got.c points the function's GOT entries at. A call records
+ * probes/got.c points the function's GOT entries at. A call records
  * "→ fn(args)", runs the original and records "← fn = ret (N µs)".
  *
  * Without XTRACE_PROBES none of this runs: no GOT is touched, libffi is never
  * called, dlopen is the program's own.
  */
-#include "probes_int.h"
+#include "probes/probes_int.h"
 
-#include "common.h"
+#include "internal.h"
 
 #include <ffi.h>
 #include <stdio.h>
@@ -17,9 +17,9 @@
 #include <string.h>
 #include <time.h>
 
-probe xt__probes[XT_PROBES_MAX];
-int xt__nprobes;
-char xt__probe_errors[XT_PROBE_ERRORS_MAX];
+probe xtp_probes[XTP_PROBES_MAX];
+int xtp_nprobes;
+char xtp_probe_errors[XTP_PROBE_ERRORS_MAX];
 
 /* Formatting --------------------------------------------------------------- */
 
@@ -82,20 +82,29 @@ static void put_str(out *o, const char *s) {
 }
 
 /* v points at a value of type t (little-endian, so a widened return value
- * read at its own size is right too). */
-static void put_value(out *o, xt__ptype t, const void *v) {
+ * read at its own size is right too). The signed and unsigned reads are
+ * alike but for their types, which is the point of each. */
+static void put_value(out *o, xtp_ptype t, const void *v) {
   int64_t s = 0;
   uint64_t u = 0;
   switch (t.kind) {
-  case XT_PT_VOID:
+  case XTP_PT_VOID:
     puts_(o, "void");
     return;
-  case XT_PT_SINT:
+  case XTP_PT_SINT:
     switch (t.size) {
-    case 1: s = *(const int8_t *)v; break;
-    case 2: s = *(const int16_t *)v; break;
-    case 4: s = *(const int32_t *)v; break;
-    default: s = *(const int64_t *)v; break;
+    case 1:
+      s = *(const int8_t *)v;
+      break;
+    case 2:
+      s = *(const int16_t *)v;
+      break;
+    case 4:
+      s = *(const int32_t *)v;
+      break;
+    default:
+      s = *(const int64_t *)v;
+      break;
     }
     if (s < 0) {
       puts_(o, "-");
@@ -105,28 +114,36 @@ static void put_value(out *o, xt__ptype t, const void *v) {
     }
     put_dec(o, u);
     return;
-  case XT_PT_UINT:
+  case XTP_PT_UINT:
     switch (t.size) {
-    case 1: u = *(const uint8_t *)v; break;
-    case 2: u = *(const uint16_t *)v; break;
-    case 4: u = *(const uint32_t *)v; break;
-    default: u = *(const uint64_t *)v; break;
+    case 1:
+      u = *(const uint8_t *)v;
+      break;
+    case 2:
+      u = *(const uint16_t *)v;
+      break;
+    case 4:
+      u = *(const uint32_t *)v;
+      break;
+    default:
+      u = *(const uint64_t *)v;
+      break;
     }
     put_dec(o, u);
     return;
-  case XT_PT_FLOAT:
-  case XT_PT_DOUBLE: {
+  case XTP_PT_FLOAT:
+  case XTP_PT_DOUBLE: {
     char tmp[32];
-    double d = t.kind == XT_PT_FLOAT ? *(const float *)v : *(const double *)v;
+    double d = t.kind == XTP_PT_FLOAT ? *(const float *)v : *(const double *)v;
     int n = snprintf(tmp, sizeof tmp, "%g", d);
     put(o, tmp, n > 0 ? (size_t)n : 0);
     return;
   }
-  case XT_PT_PTR:
+  case XTP_PT_PTR:
     puts_(o, "0x");
     put_hex(o, (uint64_t)(uintptr_t) * (void *const *)v);
     return;
-  case XT_PT_STR:
+  case XTP_PT_STR:
     put_str(o, *(const char *const *)v);
     return;
   }
@@ -141,9 +158,9 @@ static bool should_record(const probe *p);
  * library's own calls, the reporter thread, a call made while a hook runs, a
  * thread outside any task) goes straight to the original. */
 static bool should_record(const probe *p) {
-  if (xt__depth || __atomic_load_n(&xt__state, __ATOMIC_ACQUIRE) != 2)
+  if (xtp_depth || !xtp_traced())
     return false;
-  xt__depth++;
+  xtp_depth++;
   bool ok = !xt_thread_is_internal();
   if (ok) {
     const bg_context *ctx = xt_context();
@@ -152,7 +169,7 @@ static bool should_record(const probe *p) {
     ok = ctx->task_id &&
          (!p->item_len || bg_items_get(&ctx->items, p->spec.item, p->item_len, &v, &vl) == 0);
   }
-  xt__depth--;
+  xtp_depth--;
   return ok;
 }
 
@@ -166,7 +183,7 @@ static uint64_t now_ns(void) {
  * i-th argument's value. errno is the caller's again on return. */
 static uint64_t record_entry(const probe *p, void *const *args) {
   int saved = errno;
-  xt__depth++;
+  xtp_depth++;
   char label[640];
   out o = {label, 0, sizeof label};
   puts_(&o, "\xe2\x86\x92 "); /* → */
@@ -180,10 +197,16 @@ static uint64_t record_entry(const probe *p, void *const *args) {
   puts_(&o, ")");
   const char *tags[] = {"probe"};
   xt_kv kv[1] = {{"probe", p->spec.name}};
-  xt_event_info ev = {.agent = "probe", .label = label, .label_len = o.len, .source = "probe",
-                      .kv = kv, .nkv = 1, .tags = tags, .ntags = 1};
-  xt__emit(&ev);
-  xt__depth--;
+  xt_event_info ev = {.agent = "probe",
+                      .label = label,
+                      .label_len = o.len,
+                      .source = "probe",
+                      .kv = kv,
+                      .nkv = 1,
+                      .tags = tags,
+                      .ntags = 1};
+  xtp_emit(&ev);
+  xtp_depth--;
   errno = saved;
   return now_ns();
 }
@@ -195,14 +218,14 @@ static uint64_t record_entry(const probe *p, void *const *args) {
 static void record_return(const probe *p, const void *ret, uint64_t t0) {
   uint64_t ns = now_ns() - t0;
   int saved = errno;
-  xt__depth++;
+  xtp_depth++;
   char label[256];
   out o = {label, 0, sizeof label};
   puts_(&o, "\xe2\x86\x90 "); /* ← */
   puts_(&o, p->spec.name);
   char retv[128], dur[24];
   out r = {retv, 0, sizeof retv - 1};
-  if (p->spec.ret.kind != XT_PT_VOID) {
+  if (p->spec.ret.kind != XTP_PT_VOID) {
     put_value(&r, p->spec.ret, ret);
     puts_(&o, " = ");
     put(&o, retv, r.len);
@@ -214,11 +237,16 @@ static void record_return(const probe *p, const void *ret, uint64_t t0) {
   bg_dec_encode(ns, dur);
   const char *tags[] = {"probe"};
   xt_kv kv[3] = {{"probe", p->spec.name}, {"duration_ns", dur}, {"return", retv}};
-  xt_event_info ev = {.agent = "probe", .label = label, .label_len = o.len, .source = "probe",
-                      .kv = kv, .nkv = p->spec.ret.kind != XT_PT_VOID ? 3 : 2, .tags = tags,
+  xt_event_info ev = {.agent = "probe",
+                      .label = label,
+                      .label_len = o.len,
+                      .source = "probe",
+                      .kv = kv,
+                      .nkv = p->spec.ret.kind != XTP_PT_VOID ? 3 : 2,
+                      .tags = tags,
                       .ntags = 1};
-  xt__emit(&ev);
-  xt__depth--;
+  xtp_emit(&ev);
+  xtp_depth--;
   errno = saved;
 }
 
@@ -241,29 +269,29 @@ static void probe_call(ffi_cif *cif, void *ret, void **args, void *user) {
  * ask for it, a thread outside any task, the library's own calls) should
  * cost next to nothing, and libffi's two marshalling passes cost far more
  * than the call being probed. So on x86-64 the GOT entry points at a small
- * stub instead (stub i is 16 bytes at xt__probe_stubs + 16 i and loads probe
- * i from xt__probe_stub_probe[i]). The common entry saves the argument
- * registers and asks xt__probe_gate what to do:
+ * stub instead (stub i is 16 bytes at xtp_probe_stubs + 16 i and loads probe
+ * i from xtp_probe_stub_probe[i]). The common entry saves the argument
+ * registers and asks xtp_probe_gate what to do:
  *  - not recorded: it jumps to the original, which returns straight to the
  *    program, leaving no frame of ours;
  *  - recorded, all arguments in registers (every signature of up to six
  *    integer and eight floating arguments): the gate has recorded the entry
  *    from the saved registers; the stub calls the original itself, keeps
- *    the results, has xt__probe_ret record the return and returns them;
+ *    the results, has xtp_probe_ret record the return and returns them;
  *  - recorded, arguments on the stack: it jumps to the libffi closure.
  * Frame, from %rsp up: xmm0-7 (0-127), the original (128), the start time
  * (136), r9 r8 rcx rdx rsi rdi (144-191), rbx (192), the return address.
  * After the call rax, rdx and xmm0-1 are kept at 0-47. The CFI lets an
  * exception or a backtrace pass through the frame. */
-__attribute__((visibility("hidden"))) void *xt__probe_gate(const probe *p, uint64_t *frame);
-__attribute__((visibility("hidden"))) void xt__probe_ret(const probe *p, uint64_t *frame);
-__attribute__((visibility("hidden"))) const probe *xt__probe_stub_probe[XT_PROBES_MAX];
-extern const char xt__probe_stubs[] __attribute__((visibility("hidden")));
+__attribute__((visibility("hidden"))) void *xtp_probe_gate(const probe *p, uint64_t *frame);
+__attribute__((visibility("hidden"))) void xtp_probe_ret(const probe *p, uint64_t *frame);
+__attribute__((visibility("hidden"))) const probe *xtp_probe_stub_probe[XTP_PROBES_MAX];
+extern const char xtp_probe_stubs[] __attribute__((visibility("hidden")));
 
 __asm__(".text\n"
         ".p2align 4\n"
-        ".type xt__probe_gate_entry, @function\n"
-        "xt__probe_gate_entry:\n"
+        ".type xtp_probe_gate_entry, @function\n"
+        "xtp_probe_gate_entry:\n"
         "  .cfi_startproc\n"
         "  push %rbx\n  .cfi_adjust_cfa_offset 8\n  .cfi_rel_offset %rbx, 0\n"
         "  mov %r11, %rbx\n"
@@ -278,7 +306,7 @@ __asm__(".text\n"
         "  movaps %xmm3, 48(%rsp)\n  movaps %xmm4, 64(%rsp)\n  movaps %xmm5, 80(%rsp)\n"
         "  movaps %xmm6, 96(%rsp)\n  movaps %xmm7, 112(%rsp)\n"
         "  mov %rbx, %rdi\n  mov %rsp, %rsi\n"
-        "  call xt__probe_gate\n"
+        "  call xtp_probe_gate\n"
         "  movaps 0(%rsp), %xmm0\n  movaps 16(%rsp), %xmm1\n  movaps 32(%rsp), %xmm2\n"
         "  movaps 48(%rsp), %xmm3\n  movaps 64(%rsp), %xmm4\n  movaps 80(%rsp), %xmm5\n"
         "  movaps 96(%rsp), %xmm6\n  movaps 112(%rsp), %xmm7\n"
@@ -297,24 +325,25 @@ __asm__(".text\n"
         "  mov %rax, 0(%rsp)\n  mov %rdx, 8(%rsp)\n"
         "  movaps %xmm0, 16(%rsp)\n  movaps %xmm1, 32(%rsp)\n"
         "  mov %rbx, %rdi\n  mov %rsp, %rsi\n"
-        "  call xt__probe_ret\n"
+        "  call xtp_probe_ret\n"
         "  mov 0(%rsp), %rax\n  mov 8(%rsp), %rdx\n"
         "  movaps 16(%rsp), %xmm0\n  movaps 32(%rsp), %xmm1\n"
         "  add $192, %rsp\n  .cfi_adjust_cfa_offset -192\n"
         "  pop %rbx\n  .cfi_adjust_cfa_offset -8\n  .cfi_restore %rbx\n"
         "  ret\n"
         "  .cfi_endproc\n"
-        ".size xt__probe_gate_entry, .-xt__probe_gate_entry\n"
+        ".size xtp_probe_gate_entry, .-xtp_probe_gate_entry\n"
         ".p2align 4\n"
-        ".globl xt__probe_stubs\n"
-        ".hidden xt__probe_stubs\n"
-        "xt__probe_stubs:\n"
-        ".irp i, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31\n"
+        ".globl xtp_probe_stubs\n"
+        ".hidden xtp_probe_stubs\n"
+        "xtp_probe_stubs:\n"
+        ".irp i, "
+        "0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31\n"
         "  .p2align 4\n"
-        "  mov xt__probe_stub_probe+8*\\i(%rip), %r11\n"
-        "  jmp xt__probe_gate_entry\n"
+        "  mov xtp_probe_stub_probe+8*\\i(%rip), %r11\n"
+        "  jmp xtp_probe_gate_entry\n"
         ".endr\n");
-_Static_assert(XT_PROBES_MAX == 32, "one stub per probe in the asm above");
+_Static_assert(XTP_PROBES_MAX == 32, "one stub per probe in the asm above");
 
 enum { FRAME_ORIG = 16, FRAME_T0 = 17, FRAME_R9 = 18 };
 
@@ -322,8 +351,8 @@ enum { FRAME_ORIG = 16, FRAME_T0 = 17, FRAME_R9 = 18 };
 static bool in_registers(const probe *p) {
   int ni = 0, nf = 0;
   for (int i = 0; i < p->spec.nargs; i++) {
-    xt__ptkind k = p->spec.args[i].kind;
-    if (k == XT_PT_FLOAT || k == XT_PT_DOUBLE)
+    xtp_ptkind k = p->spec.args[i].kind;
+    if (k == XTP_PT_FLOAT || k == XTP_PT_DOUBLE)
       nf++;
     else
       ni++;
@@ -331,7 +360,7 @@ static bool in_registers(const probe *p) {
   return ni <= 6 && nf <= 8;
 }
 
-void *xt__probe_gate(const probe *p, uint64_t *frame) {
+void *xtp_probe_gate(const probe *p, uint64_t *frame) {
   void *orig = __atomic_load_n(&p->orig, __ATOMIC_ACQUIRE);
   if (!should_record(p))
     return orig;
@@ -339,11 +368,11 @@ void *xt__probe_gate(const probe *p, uint64_t *frame) {
     return p->code;
   /* The integer registers in argument order: rdi rsi rdx rcx r8 r9, saved
    * from r9 (FRAME_R9) upwards; xmm i at frame + 2 i. */
-  void *args[XT_PROBE_ARGS_MAX];
+  void *args[XTP_PROBE_ARGS_MAX];
   int ni = 0, nf = 0;
   for (int i = 0; i < p->spec.nargs; i++) {
-    xt__ptkind k = p->spec.args[i].kind;
-    if (k == XT_PT_FLOAT || k == XT_PT_DOUBLE)
+    xtp_ptkind k = p->spec.args[i].kind;
+    if (k == XTP_PT_FLOAT || k == XTP_PT_DOUBLE)
       args[i] = &frame[2 * nf++];
     else
       args[i] = &frame[FRAME_R9 + 5 - ni++];
@@ -354,15 +383,15 @@ void *xt__probe_gate(const probe *p, uint64_t *frame) {
 }
 
 /* rax at frame[0], xmm0 at frame[2]. */
-void xt__probe_ret(const probe *p, uint64_t *frame) {
-  xt__ptkind k = p->spec.ret.kind;
-  record_return(p, k == XT_PT_FLOAT || k == XT_PT_DOUBLE ? &frame[2] : &frame[0],
+void xtp_probe_ret(const probe *p, uint64_t *frame) {
+  xtp_ptkind k = p->spec.ret.kind;
+  record_return(p, k == XTP_PT_FLOAT || k == XTP_PT_DOUBLE ? &frame[2] : &frame[0],
                 frame[FRAME_T0]);
 }
 
 static void *gate_for(int i, probe *p) {
-  xt__probe_stub_probe[i] = p;
-  return (void *)(xt__probe_stubs + 16 * i);
+  xtp_probe_stub_probe[i] = p;
+  return (void *)(xtp_probe_stubs + 16 * i);
 }
 #else
 static void *gate_for(int i, probe *p) {
@@ -373,19 +402,27 @@ static void *gate_for(int i, probe *p) {
 
 /* Set-up --------------------------------------------------------------------- */
 
-static ffi_type *ffi_of(xt__ptype t) {
+static ffi_type *ffi_of(xtp_ptype t) {
   switch (t.kind) {
-  case XT_PT_VOID: return &ffi_type_void;
-  case XT_PT_SINT:
-    return t.size == 1 ? &ffi_type_sint8 : t.size == 2 ? &ffi_type_sint16
-         : t.size == 4 ? &ffi_type_sint32 : &ffi_type_sint64;
-  case XT_PT_UINT:
-    return t.size == 1 ? &ffi_type_uint8 : t.size == 2 ? &ffi_type_uint16
-         : t.size == 4 ? &ffi_type_uint32 : &ffi_type_uint64;
-  case XT_PT_FLOAT: return &ffi_type_float;
-  case XT_PT_DOUBLE: return &ffi_type_double;
-  case XT_PT_PTR:
-  case XT_PT_STR: return &ffi_type_pointer;
+  case XTP_PT_VOID:
+    return &ffi_type_void;
+  case XTP_PT_SINT:
+    return t.size == 1   ? &ffi_type_sint8
+           : t.size == 2 ? &ffi_type_sint16
+           : t.size == 4 ? &ffi_type_sint32
+                         : &ffi_type_sint64;
+  case XTP_PT_UINT:
+    return t.size == 1   ? &ffi_type_uint8
+           : t.size == 2 ? &ffi_type_uint16
+           : t.size == 4 ? &ffi_type_uint32
+                         : &ffi_type_uint64;
+  case XTP_PT_FLOAT:
+    return &ffi_type_float;
+  case XTP_PT_DOUBLE:
+    return &ffi_type_double;
+  case XTP_PT_PTR:
+  case XTP_PT_STR:
+    return &ffi_type_pointer;
   }
   return &ffi_type_void;
 }
@@ -407,38 +444,37 @@ static bool build_closure(probe *p) {
   return true;
 }
 
-void xt__probes_init(void) {
+void xtp_probes_init(void) {
   const char *s = getenv("XTRACE_PROBES");
   if (!s || !*s)
     return;
-  static xt__probe_spec specs[XT_PROBES_MAX];
-  int n = xt__probes_parse(s, specs, XT_PROBES_MAX, xt__probe_errors, sizeof xt__probe_errors);
+  static xtp_probe_spec specs[XTP_PROBES_MAX];
+  int n = xtp_probes_parse(s, specs, XTP_PROBES_MAX, xtp_probe_errors, sizeof xtp_probe_errors);
   for (int i = 0; i < n; i++) {
-    probe *p = &xt__probes[xt__nprobes];
+    probe *p = &xtp_probes[xtp_nprobes];
     p->spec = specs[i];
     p->item_len = strlen(p->spec.item);
     if (build_closure(p)) {
-      p->entry = gate_for(xt__nprobes, p);
-      xt__nprobes++;
-    }
-    else
-      xt__probes_err(xt__probe_errors, sizeof xt__probe_errors, specs[i].name, strlen(specs[i].name),
-                     "libffi could not build a closure");
+      p->entry = gate_for(xtp_nprobes, p);
+      xtp_nprobes++;
+    } else
+      xtp_probes_err(xtp_probe_errors, sizeof xtp_probe_errors, specs[i].name,
+                     strlen(specs[i].name), "libffi could not build a closure");
   }
-  xt__probes_scan(NULL);
-  for (int i = 0; i < xt__nprobes; i++) {
-    const probe *p = &xt__probes[i];
+  xtp_probes_scan(NULL);
+  for (int i = 0; i < xtp_nprobes; i++) {
+    const probe *p = &xtp_probes[i];
     if (!p->orig)
-      xt__probes_err(xt__probe_errors, sizeof xt__probe_errors, p->spec.name, strlen(p->spec.name),
+      xtp_probes_err(xtp_probe_errors, sizeof xtp_probe_errors, p->spec.name, strlen(p->spec.name),
                      p->spec.lib[0] ? "not found in that library (yet)" : "not found (yet)");
   }
-  if (xt__probe_errors[0])
-    xt__debug("XTRACE_PROBES: %s", xt__probe_errors);
+  if (xtp_probe_errors[0])
+    xtp_debug("XTRACE_PROBES: %s", xtp_probe_errors);
 }
 
-size_t xt__probes_start_kv(xt_kv *kv) {
-  if (!xt__probe_errors[0])
+size_t xtp_probes_start_kv(xt_kv *kv) {
+  if (!xtp_probe_errors[0])
     return 0;
-  *kv = (xt_kv){"probe_errors", xt__probe_errors};
+  *kv = (xt_kv){"probe_errors", xtp_probe_errors};
   return 1;
 }

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "grpc_shim.h"
+#include "grpc/shim.h"
 
 #define KEY_TASK "xtrace_task_id"
 #define KEY_EVENT "xtrace_event_id"
@@ -44,15 +44,15 @@ static bool word_is(const char *p, size_t n, const char *word) {
  * cannot read grpc-trace-bin (README, gRPC). */
 static unsigned parse_propagation(const char *v) {
   if (!v || !*v)
-    return XT_GPROP_XTRACE | XT_GPROP_W3C;
+    return XTP_GPROP_XTRACE | XTP_GPROP_W3C;
   unsigned f = 0;
   for (const char *p = v; *p;) {
     p += strspn(p, ", ");
     size_t n = strcspn(p, ", ");
     if (word_is(p, n, "xtrace"))
-      f |= XT_GPROP_XTRACE;
+      f |= XTP_GPROP_XTRACE;
     else if (word_is(p, n, "w3c"))
-      f |= XT_GPROP_W3C;
+      f |= XTP_GPROP_W3C;
     p += n;
   }
   return f;
@@ -70,9 +70,9 @@ static unsigned config(void) {
   return c;
 }
 
-unsigned xt__gmd_propagation(void) { return config() & (XT_GPROP_XTRACE | XT_GPROP_W3C); }
+unsigned xtp_gmd_propagation(void) { return config() & (XTP_GPROP_XTRACE | XTP_GPROP_W3C); }
 
-bool xt__gmd_reply_always(void) { return config() & CFG_REPLY; }
+bool xtp_gmd_reply_always(void) { return config() & CFG_REPLY; }
 
 /* Keys ----------------------------------------------------------------------- */
 
@@ -88,10 +88,10 @@ static bool has_key(const grpc_metadata *md, size_t n, const char *key) {
   return false;
 }
 
-static int start_copy(xt__gmd_out *out, const grpc_metadata *md, size_t n) {
+static int start_copy(xtp_gmd_out *out, const grpc_metadata *md, size_t n) {
   out->count = out->added = out->nslices = 0;
-  out->array = n + XT_GMD_MAX <= XT_GMD_INLINE ? out->inline_array
-                                               : malloc((n + XT_GMD_MAX) * sizeof *out->array);
+  out->array = n + XTP_GMD_MAX <= XTP_GMD_INLINE ? out->inline_array
+                                                 : malloc((n + XTP_GMD_MAX) * sizeof *out->array);
   if (!out->array)
     return -ENOMEM;
   if (n)
@@ -101,9 +101,8 @@ static int start_copy(xt__gmd_out *out, const grpc_metadata *md, size_t n) {
 }
 
 /* Appends key: value unless the caller's part of the list has the key. */
-static void add(xt__gmd_out *out, size_t caller_n, const char *key, const char *value,
-                size_t len) {
-  if (has_key(out->array, caller_n, key) || out->added == XT_GMD_MAX)
+static void add(xtp_gmd_out *out, size_t caller_n, const char *key, const char *value, size_t len) {
+  if (has_key(out->array, caller_n, key) || out->added == XTP_GMD_MAX)
     return;
   grpc_slice_from_copied_buffer_fn mk = GREAL(grpc_slice_from_copied_buffer);
   if (!mk)
@@ -118,26 +117,26 @@ static void add(xt__gmd_out *out, size_t caller_n, const char *key, const char *
   out->added++;
 }
 
-int xt__gmd_build_request(xt__gmd_out *out, const grpc_metadata *md, size_t n,
+int xtp_gmd_build_request(xtp_gmd_out *out, const grpc_metadata *md, size_t n,
                           const bg_context *ctx) {
-  unsigned prop = xt__gmd_propagation();
+  unsigned prop = xtp_gmd_propagation();
   if (!prop)
     return -ENODATA;
   int rc = start_copy(out, md, n);
   if (rc < 0)
     return rc;
-  if (prop & XT_GPROP_XTRACE) {
+  if (prop & XTP_GPROP_XTRACE) {
     char task[BG_DEC_BUFSZ], event[BG_DEC_BUFSZ];
     int tl = bg_xtrace_md_encode(ctx, task, event);
     if (tl < 0) {
-      xt__gmd_release(out);
+      xtp_gmd_release(out);
       return tl;
     }
     add(out, n, KEY_TASK, task, (size_t)tl);
     if (event[0])
       add(out, n, KEY_EVENT, event, strlen(event));
   }
-  if (!(prop & XT_GPROP_W3C))
+  if (!(prop & XTP_GPROP_W3C))
     return 0;
   char tp[BG_TRACEPARENT_BUFSZ];
   int pl = bg_traceparent_encode(ctx, tp);
@@ -155,8 +154,7 @@ int xt__gmd_build_request(xt__gmd_out *out, const grpc_metadata *md, size_t n,
   return 0;
 }
 
-int xt__gmd_build_trailing(xt__gmd_out *out, const grpc_metadata *md, size_t n,
-                           uint64_t event_id) {
+int xtp_gmd_build_trailing(xtp_gmd_out *out, const grpc_metadata *md, size_t n, uint64_t event_id) {
   char ev[BG_DEC_BUFSZ];
   int rc = start_copy(out, md, n);
   if (rc < 0)
@@ -165,7 +163,7 @@ int xt__gmd_build_trailing(xt__gmd_out *out, const grpc_metadata *md, size_t n,
   return 0;
 }
 
-void xt__gmd_release(xt__gmd_out *out) {
+void xtp_gmd_release(xtp_gmd_out *out) {
   grpc_slice_unref_fn unref = GREAL(grpc_slice_unref);
   for (size_t i = 0; unref && i < out->nslices; i++)
     unref(out->slices[i]);
@@ -189,7 +187,7 @@ static void note(found *f, const grpc_metadata *m) {
 
 #define SLICE_ARGS(s) (const char *)GRPC_SLICE_START_PTR(*(s)), GRPC_SLICE_LENGTH(*(s))
 
-int xt__gmd_parse_request(const grpc_metadata_array *md, bg_context *out, const char **why,
+int xtp_gmd_parse_request(const grpc_metadata_array *md, bg_context *out, const char **why,
                           bool *xtrace) {
   found task = {0}, event = {0}, tp = {0}, bag = {0};
   *why = NULL;
@@ -253,7 +251,7 @@ static uint64_t parse_id(const char *s, size_t len) {
   return v <= (uint64_t)BG_ID_MAX ? v : 0;
 }
 
-uint64_t xt__gmd_parse_trailing(const grpc_metadata_array *md, bool *malformed) {
+uint64_t xtp_gmd_parse_trailing(const grpc_metadata_array *md, bool *malformed) {
   found event = {0};
   *malformed = false;
   for (size_t i = 0; i < md->count; i++)
