@@ -8,6 +8,7 @@
 
 #include <ctype.h>
 #include <dlfcn.h>
+#include <link.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -30,15 +31,22 @@ static const char *const sym_names[XTP_SYM_COUNT] = {XTP_REAL_SYMBOLS(XTP_SYM_NA
 static void *sym_table[XTP_SYM_COUNT];
 void *xtp_sym_fast[XTP_SYM_COUNT];
 
+void *xtp_object_of(void *addr, const char **path) {
+  struct dl_find_object fo;
+  if (_dl_find_object(addr, &fo) != 0)
+    return NULL;
+  if (path)
+    *path = fo.dlfo_link_map ? fo.dlfo_link_map->l_name : "";
+  return fo.dlfo_map_start;
+}
+
 /* A lookup that lands back in this library means the RTLD_NEXT chain is
  * broken (the library was linked into the program instead of preloaded, or
  * preloaded twice); every hook would then call itself forever, so this is the
  * one case where aborting beats limping on. */
 static void check_not_self(const char *name, void *p) {
-  Dl_info self, found;
-  if (!dladdr((void *)xtp_real_sym, &self) || !dladdr(p, &found))
-    return;
-  if (self.dli_fbase == found.dli_fbase) {
+  void *self = xtp_object_of((void *)xtp_real_sym, NULL);
+  if (self && xtp_object_of(p, NULL) == self) {
     static const char msg[] = "xtrace-preload: dlsym(RTLD_NEXT) returned the preload's own ";
     write_fn w = (write_fn)dlsym(RTLD_NEXT, "write");
     if (w) {
@@ -67,8 +75,8 @@ static void *resolve(int i, const char *version) {
   p = dlsym(RTLD_NEXT, sym_names[i]);
   if (version) {
     void *v = dlvsym(RTLD_NEXT, sym_names[i], version);
-    Dl_info pi, vi;
-    if (!p || (v && dladdr(p, &pi) && dladdr(v, &vi) && pi.dli_fbase == vi.dli_fbase))
+    void *in = p ? xtp_object_of(p, NULL) : NULL;
+    if (!p || (v && in && xtp_object_of(v, NULL) == in))
       p = v;
   }
   if (p)
@@ -178,9 +186,9 @@ static void read_config(void) {
   xtp_budget_setup(env_uint("XTRACE_LOG_RATE", 0, 100), env_uint("XTRACE_LOG_BURST", 1, 1000));
   const char *ex = getenv("XTRACE_EXCLUDE_LIBS");
   snprintf(c->exclude_libs, sizeof c->exclude_libs, "%s", ex ? ex : "libgrpc*");
-  Dl_info self;
-  if (dladdr((void *)read_config, &self) && self.dli_fname)
-    snprintf(c->self_path, sizeof c->self_path, "%s", self.dli_fname);
+  const char *self;
+  if (xtp_object_of((void *)read_config, &self) && self[0])
+    snprintf(c->self_path, sizeof c->self_path, "%s", self);
 }
 
 /* Start and exit ----------------------------------------------------------- */

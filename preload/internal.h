@@ -48,6 +48,13 @@ XTP_REAL_SYMBOLS(XTP_SYM_TYPEDEF)
  * (from any thread, before or after the constructor). NULL if there is none;
  * the hook then fails with ENOSYS. */
 void *xtp_real_sym(int i);
+/* The start of the loaded object that holds addr (NULL if none), and its
+ * path ("" for the program itself) if path is not NULL. _dl_find_object,
+ * not dladdr: dladdr also looks for the nearest symbol, scanning the
+ * object's whole symbol table, tens of thousands of instructions a call;
+ * start-up made a dozen such calls, most of the CPU a short-lived traced
+ * process spent in the library. Async-signal-safe. */
+void *xtp_object_of(void *addr, const char **path);
 #define REAL(name) ((name##_fn)xtp_real_sym(XTP_SYM_##name))
 /* The same for a symbol with several versions, pinned to one: dlsym is not
  * guaranteed to return the default (older glibc releases handed out

@@ -77,10 +77,10 @@ static bool excluded(void *(*fn)(void *)) {
   if ((void *)fn == last_fn)
     return last_answer;
   bool ex = false;
-  Dl_info info;
-  if (xtp_cfg.exclude_libs[0] && dladdr((void *)fn, &info) && info.dli_fname) {
-    const char *base = strrchr(info.dli_fname, '/');
-    base = base ? base + 1 : info.dli_fname;
+  const char *path;
+  if (xtp_cfg.exclude_libs[0] && xtp_object_of((void *)fn, &path) && path[0]) {
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
     char pat[sizeof xtp_cfg.exclude_libs];
     memcpy(pat, xtp_cfg.exclude_libs, sizeof pat);
     for (char *save, *p = strtok_r(pat, ",:", &save); p && !ex; p = strtok_r(NULL, ",:", &save))
