@@ -47,7 +47,16 @@ void *xt__ring_reserve(xt__ring *r, size_t len) {
     /* A record never wraps: if it does not fit before the end, the rest of
      * the buffer becomes a padding record and the record starts at 0. */
     size_t take = need <= room_to_end ? need : room_to_end + need;
-    if (head + take - tail > r->size) return NULL;
+    if (head + take - tail > r->size) {
+      /* Full, unless head is stale: a producer preempted between its load
+       * of head and its load of tail can see a tail that others have since
+       * moved past that head, and the unsigned difference then looks
+       * huge. Only a full ring seen with the current head drops. */
+      uint64_t now = atomic_load_explicit(&r->head, memory_order_relaxed);
+      if (now == head) return NULL;
+      head = now;
+      continue;
+    }
     if (atomic_compare_exchange_weak_explicit(&r->head, &head, head + take, memory_order_acq_rel,
                                               memory_order_relaxed)) {
       if (take != need) {
