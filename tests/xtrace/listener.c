@@ -22,7 +22,7 @@ struct listener {
   int fd;
   uint16_t port;
   pthread_t thread;
-  atomic_bool stop;
+  atomic_bool stop, running;
   pthread_mutex_t lock;
   test_report **reports; /* each report stays put while the index grows */
   size_t count, cap, bad;
@@ -103,6 +103,7 @@ static void *run(void *arg) {
   struct pollfd pfd[MAX_CONNS + 1];
   conn conns[MAX_CONNS];
   size_t nconns = 0;
+  atomic_store(&l->running, true);
   while (!atomic_load(&l->stop)) {
     pfd[0] = (struct pollfd){.fd = l->fd, .events = POLLIN};
     for (size_t i = 0; i < nconns; i++) pfd[i + 1] = (struct pollfd){.fd = conns[i].fd, .events = POLLIN};
@@ -142,6 +143,14 @@ listener *listener_start(uint16_t port) {
   l->port = ntohs(a.sin_port);
   pthread_mutex_init(&l->lock, NULL);
   pthread_create(&l->thread, NULL, run, l);
+  /* Tests fork right after this. A thread still starting holds allocator
+   * locks (its own runtime state, a sanitizer's thread registry); a child
+   * forked then inherits them held and deadlocks at its first thread or
+   * allocation. Idle in poll, the thread holds none. */
+  while (!atomic_load(&l->running)) {
+    struct timespec ts = {0, 100000};
+    nanosleep(&ts, NULL);
+  }
   return l;
 }
 

@@ -27,7 +27,7 @@ int xt__report_stream_open(sqlite3 *db, const int64_t *ids, int n, int json, xt_
     sqlite3_close(db);
     return -ENOMEM;
   }
-  memcpy(s->ids, ids, (size_t)n * sizeof *ids);
+  if (n > 0) memcpy(s->ids, ids, (size_t)n * sizeof *ids);
   s->db = db;
   s->n = n;
   s->json = json;
@@ -108,6 +108,9 @@ ssize_t xt__report_stream_read(xt__report_stream *s, char *buf, size_t max) {
   }
   size_t n = s->out.len - s->pos;
   if (n > max) n = max;
+  /* An empty answer never allocated a buffer, and memcpy from NULL is
+   * undefined even for zero bytes. */
+  if (n == 0) return 0;
   memcpy(buf, s->out.data + s->pos, n);
   s->pos += n;
   return (ssize_t)n;
