@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -107,6 +108,26 @@ static void test_explicit_source_is_kept(void **state) {
   const test_report *r[1];
   wait_for_task(task, 1, r, 1);
   assert_string_equal(r[0]->source, "arith.c:42");
+}
+
+/* A caller that has read the clock (a probe timing its call) gives that
+ * time to the event instead of the event reading it again. */
+static void test_event_keeps_a_given_time(void **state) {
+  (void)state;
+  uint64_t task = xt_task_start();
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  int64_t given = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec - 5000000000;
+  xt_event_info ev = {.agent = "test", .label = "then", .label_len = 4, .mono_ns = given};
+  xt_event(&ev);
+  xt_log("test", "now", 3, NULL);
+  const test_report *r[2];
+  wait_for_task(task, 2, r, 2);
+  assert_int_equal(r[0]->hrt, given);
+  assert_true(r[1]->hrt >= given + 5000000000);
+  /* The wall time moves with it: five seconds apart, to the microsecond. */
+  int64_t apart_us = r[1]->timestamp - r[0]->timestamp;
+  assert_true(apart_us >= 5000000 && apart_us < 5000000 + 60000000);
 }
 
 static void test_consecutive_events_chain_by_parent(void **state) {
@@ -220,6 +241,7 @@ int main(void) {
       cmocka_unit_test(test_event_carries_every_report_field),
       cmocka_unit_test(test_source_names_object_and_exported_function),
       cmocka_unit_test(test_explicit_source_is_kept),
+      cmocka_unit_test(test_event_keeps_a_given_time),
       cmocka_unit_test(test_consecutive_events_chain_by_parent),
       cmocka_unit_test(test_long_label_is_cut_with_marker),
       cmocka_unit_test(test_nul_inside_label_does_not_truncate_it),

@@ -130,7 +130,7 @@ uint64_t xt__event(const xt_event_info *ev, bool start_reporter) {
   uint64_t id = ev->event_id ? ev->event_id : bg_id_fresh();
   rec->task_id = ctx->task_id;
   rec->event_id = id;
-  rec->mono_ns = xt__now_mono_ns();
+  rec->mono_ns = ev->mono_ns ? ev->mono_ns : xt__now_mono_ns();
   rec->caller = ev->caller;
   rec->tid = xt_thread_id();
   rec->nparents = (uint16_t)ctx->nparents;

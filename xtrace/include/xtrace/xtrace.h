@@ -99,6 +99,10 @@ typedef struct xt_event_info {
                              event exists: by another process (a fork child's
                              parent, a waiter's join of a child's exit) or in
                              the program's own output (a log prefix). */
+  int64_t mono_ns;        /* 0: now. Otherwise the event's time on
+                             CLOCK_MONOTONIC, read by a caller that needs it
+                             too (a probe's call duration): a clock read is
+                             a large part of an event's cost. */
 } xt_event_info;
 
 /* Emits one event in the calling thread's task: its parents are the current
