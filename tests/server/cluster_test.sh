@@ -137,6 +137,26 @@ split_a=$(get a /interactive/reports/5117)
 [ "$(jq -c '.[] | select(.id == "0000000000005117") | [.reports, .first, .last]' <<<"$tasks_b")" = \
   "[60,1700000000000010,1700000000000600]" ] || fail "the split task's summary is wrong"
 
+# A task longer than a page of the walk (XT_CH_PAGE_ROWS, 16,384 rows):
+# half of it through each collector, every view of it as SQLite gives it,
+# streamed page by page.
+"$pub" "${crep[a]}" chain 10ca1 1 20000
+"$pub" "${crep[b]}" chain 10ca1 20001 20000
+"$pub" "${crep[s]}" chain 10ca1 1 40000
+settled a $((10000 + 7 + 30 + 20000))
+settled b $((10000 + 30 + 20000))
+settled s $((7 + 40000))
+for path in /interactive/reports/10ca1 /reports/10ca1 "/api/tasks/10ca1/reports?offset=32760&limit=10" \
+            /api/tasks/10ca1/condensed; do
+  get s "$path" >"$run/long.sqlite"
+  get a "$path" >"$run/long.a"
+  get b "$path" >"$run/long.b"
+  cmp -s "$run/long.sqlite" "$run/long.a" || fail "$path of the long task differs from SQLite on A"
+  cmp -s "$run/long.sqlite" "$run/long.b" || fail "$path of the long task differs from SQLite on B"
+done
+get a /interactive/reports/10ca1 | jq -e '[.[0].reports[].EventID | tonumber] == [range(1; 40001)]' >/dev/null ||
+  fail "the long task is not events 1..40000 in order"
+
 # The live stream of B shows a task that only A received.
 curl -sS -N --max-time 60 "${chttp[b]}/api/events" >"$run/events" 2>/dev/null &
 spid=$!
@@ -200,9 +220,9 @@ for c in a b; do
   [ "$(stat $c store_errors)" -gt 0 ] || fail "collector $c counted no store errors"
   [ "$(stat $c reports_lost)" -eq 0 ] || fail "collector $c lost reports"
 done
-total=$((20000 + 7 + 60 + 1 + 80000 + 4000))
+total=$((20000 + 7 + 60 + 40000 + 1 + 80000 + 4000))
 all=$( (get a '/api/tasks?limit=1000&offset=0'; get a '/api/tasks?limit=1000&offset=1000') | jq -s 'add')
-ntasks=$((200 + 3 + 1 + 1 + 800 + 40))
+ntasks=$((200 + 3 + 1 + 1 + 1 + 800 + 40))
 [ "$(jq length <<<"$all")" -eq "$ntasks" ] || fail "expected $ntasks tasks after the kill, got $(jq length <<<"$all")"
 [ "$(jq 'map(.reports) | add' <<<"$all")" -eq "$total" ] || fail "after the kill the summaries count $(jq 'map(.reports) | add' <<<"$all"), sent $total"
 [ "$(xt_ch_query 1 'SELECT count() FROM xt.reports FINAL')" -eq "$total" ] || fail "stored reports are not those sent"

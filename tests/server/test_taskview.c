@@ -1,6 +1,7 @@
 /* Unit tests for the views of one task that never hold the task in memory:
  * the merge walk over its chunks, the streamed compatibility answers, the
  * pages of the JSON API, the condensed view, and the field peek under them. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +17,7 @@
 #include "query.h"
 #include "queue.h"
 #include "report.h"
+#include "rowbin.h"
 #include "store.h"
 #include "taskiter.h"
 #include "taskpage.h"
@@ -180,10 +182,11 @@ static char *whole(fx *f, const int64_t *ids, int n, int json) {
 }
 
 static char *streamed(fx *f, const int64_t *ids, int n, int json, size_t step) {
-  sqlite3 *db;
-  assert_int_equal(xt__db_open_read(f->dir, &db), 0);
+  xt__location loc = {f->dir, NULL};
+  xt__reader rd;
+  assert_int_equal(xt__reader_open(&loc, &rd), 0);
   xt__report_stream *s;
-  assert_int_equal(xt__report_stream_open(db, ids, n, json, &s), 0);
+  assert_int_equal(xt__report_stream_open(&rd, ids, n, json, &s), 0);
   xt__buf b;
   xt__buf_init(&b);
   char part[4096];
@@ -299,6 +302,96 @@ static void test_condensed_view_counts_threads_edges_and_critical_path(void **st
   free(got);
 }
 
+/* A store that answers a walk a page at a time (ClickHouse's shape): rows
+ * sorted by (time, seq, event), copies adjacent, pages of PAGE rows after
+ * the key asked for. */
+#define PAGE 4
+typedef struct fake_store {
+  uint64_t key[32][3];
+  int n, fetches, fail_at, closed;
+} fake_store;
+
+static int key_cmp(const uint64_t *a, const uint64_t *b) {
+  for (int k = 0; k < 3; k++)
+    if (a[k] != b[k]) return a[k] < b[k] ? -1 : 1;
+  return 0;
+}
+
+static int fake_fetch(void *arg, const uint64_t *after, uint8_t **rows, size_t *len, int *more) {
+  fake_store *fs = arg;
+  if (++fs->fetches == fs->fail_at) return -EIO;
+  int i = 0;
+  while (after && i < fs->n && key_cmp(fs->key[i], after) <= 0) i++;
+  xt__buf b;
+  xt__buf_init(&b);
+  int taken = 0;
+  for (; i < fs->n && taken < PAGE; i++, taken++) {
+    for (int k = 0; k < 3; k++) xt__rb_put_u64(&b, fs->key[i][k]);
+    char data[16];
+    int dl = snprintf(data, sizeof data, "r%llu", (unsigned long long)fs->key[i][2]);
+    xt__rb_put_str(&b, data, (size_t)dl);
+  }
+  *more = taken == PAGE;
+  *rows = (uint8_t *)xt__buf_steal(&b, len);
+  return 0;
+}
+
+static void fake_close(void *arg) { ((fake_store *)arg)->closed++; }
+
+/* Walks and returns the data of each row, joined by spaces. */
+static int walk_all(fake_store *fs, int64_t total, char *out, size_t cap) {
+  xt__task_pager pg = {fake_fetch, fake_close, fs};
+  xt__task_iter *it;
+  assert_int_equal(xt__task_iter_paged(&pg, total, 7, &it), 0);
+  assert_int_equal(xt__task_iter_total(it), total);
+  assert_int_equal(xt__task_iter_version(it), 7);
+  int64_t ts;
+  const uint8_t *raw;
+  uint32_t len;
+  int rc;
+  size_t o = 0;
+  out[0] = 0;
+  while ((rc = xt__task_iter_next(it, &ts, &raw, &len)) == 1)
+    o += (size_t)snprintf(out + o, cap - o, "%s%.*s@%lld", o ? " " : "", (int)len, (const char *)raw, (long long)ts);
+  xt__task_iter_close(it);
+  assert_int_equal(fs->closed, 1);
+  return rc;
+}
+
+static void test_paged_walk_skips_copies_across_pages_and_stops_at_its_count(void **st) {
+  (void)st;
+  /* Nine distinct rows; the 4th is stored three times, so its copies
+   * straddle the first page's end, and the last once more. */
+  fake_store fs = {.n = 12};
+  const uint64_t rows[12][3] = {{10, 2, 1}, {10, 4, 2}, {20, 6, 3}, {30, 8, 4}, {30, 8, 4}, {30, 8, 4},
+                                {30, 9, 5}, {40, 1, 6}, {50, 3, 7}, {60, 5, 8}, {70, 7, 9}, {70, 7, 9}};
+  memcpy(fs.key, rows, sizeof rows);
+  char got[512];
+  assert_int_equal(walk_all(&fs, 9, got, sizeof got), 0);
+  assert_string_equal(got, "r1@10 r2@10 r3@20 r4@30 r5@30 r6@40 r7@50 r8@60 r9@70");
+  /* Pages of 4 rows after the last key walked: 4 + 4 (past r4's copies) +
+   * the rest; a short page ends the walk without asking again. */
+  assert_int_equal(fs.fetches, 3);
+
+  /* Counted at open: a row stored during the walk is not in it. */
+  fs = (fake_store){.n = 12};
+  memcpy(fs.key, rows, sizeof rows);
+  assert_int_equal(walk_all(&fs, 5, got, sizeof got), 0);
+  assert_string_equal(got, "r1@10 r2@10 r3@20 r4@30 r5@30");
+
+  /* A store that fails mid-walk fails the walk, after what it gave. */
+  fs = (fake_store){.n = 12, .fail_at = 2};
+  memcpy(fs.key, rows, sizeof rows);
+  assert_int_equal(walk_all(&fs, 9, got, sizeof got), -EIO);
+  assert_string_equal(got, "r1@10 r2@10 r3@20 r4@30");
+
+  /* An empty task asks nothing. */
+  fs = (fake_store){.n = 0};
+  assert_int_equal(walk_all(&fs, 0, got, sizeof got), 0);
+  assert_string_equal(got, "");
+  assert_int_equal(fs.fetches, 0);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void) {
@@ -306,6 +399,7 @@ int main(void) {
       T(test_walk_gives_time_then_arrival_order_across_chunks), T(test_walk_of_chunks_that_all_overlap_stays_in_order),
       T(test_stream_is_byte_for_byte_the_buffered_answer), T(test_pages_walk_the_task_and_filter_by_thread),
       T(test_condensed_view_counts_threads_edges_and_critical_path),
+      cmocka_unit_test(test_paged_walk_skips_copies_across_pages_and_stops_at_its_count),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -203,36 +203,95 @@ static int ch_task(void *h, int64_t task, xt__buf *out) {
   return rc < 0 ? rc : rc == 0 ? -ENOENT : 0;
 }
 
-int xt__chquery_iter(xt__reader *rd, int64_t task, xt__task_iter **out) {
-  chq *q = rd->h;
+/* Rows of a task's walk per query: some megabytes of reports, so memory
+ * stays bounded however long the task, in queries few enough that their
+ * overhead does not count. */
+#ifndef XT_CH_PAGE_ROWS
+#define XT_CH_PAGE_ROWS 16384
+#endif
+
+typedef struct ch_pager {
+  chq *q;
+  uint64_t task;
+} ch_pager;
+
+/* The page after `after` in (time, seq, event) order; strictly after, so
+ * the copies of the last row walked (a retried INSERT's, kept until a merge
+ * collapses them) are not read again. Not FINAL, which on a Distributed
+ * table cost several times the query itself: copies are exact and
+ * adjacent in this order, and the walk skips them. */
+static int ch_fetch(void *arg, const uint64_t *after, uint8_t **rows, size_t *len, int *more) {
+  ch_pager *p = arg;
   xt__buf sql, ans;
   xt__buf_init(&sql);
   xt__buf_init(&ans);
-  /* Not FINAL, which on a Distributed table cost several times the query
-   * itself: a row stored twice is an exact copy (a retried INSERT sends
-   * the same rows, sequence numbers included), so in (time, seq, event)
-   * order the copies are adjacent, and the walk skips them as the table's
-   * merges would collapse them. */
-  xt__buf_printf(&sql,
-                 "SELECT time, seq, event, data FROM %s.reports WHERE task = %" PRIu64
-                 " ORDER BY time, seq, event FORMAT RowBinary",
-                 q->u->db, (uint64_t)task);
-  int rc = query(q, &sql, &ans);
+  xt__buf_printf(&sql, "SELECT time, seq, event, data FROM %s.reports WHERE task = %" PRIu64, p->q->u->db, p->task);
+  if (after)
+    xt__buf_printf(&sql,
+                   " AND (time > %" PRIu64 " OR (time = %" PRIu64 " AND (seq > %" PRIu64 " OR (seq = %" PRIu64
+                   " AND event > %" PRIu64 "))))",
+                   after[0], after[0], after[1], after[1], after[2]);
+  xt__buf_printf(&sql, " ORDER BY time, seq, event LIMIT %d FORMAT RowBinary", XT_CH_PAGE_ROWS);
+  int rc = query(p->q, &sql, &ans);
   xt__buf_free(&sql);
   if (rc < 0) {
     xt__buf_free(&ans);
     return rc;
   }
-  size_t len = ans.len;
-  uint8_t *rows = (uint8_t *)xt__buf_steal(&ans, NULL);
-  if (!rows) return -ENOMEM;
-  return xt__task_iter_from_rows(rows, len, out);
+  /* A short page is the last; a full one may be followed by more. */
+  long n = 0;
+  for (xt__rb r = {(const uint8_t *)ans.data, (const uint8_t *)ans.data + ans.len, 0}; r.p < r.end && !r.bad; n++) {
+    size_t sl;
+    for (int i = 0; i < 3; i++) xt__rb_u64(&r);
+    xt__rb_str(&r, &sl);
+  }
+  *more = n >= XT_CH_PAGE_ROWS;
+  *len = ans.len;
+  *rows = (uint8_t *)xt__buf_steal(&ans, NULL);
+  return *len && !*rows ? -ENOMEM : 0;
+}
+
+static void ch_pager_free(void *arg) { free(arg); }
+
+/* The count and version of a task's distinct rows, as the walk will see
+ * them: the version is the sum of their sequence numbers (halved), which
+ * any new report changes. */
+static int count_rows(chq *q, uint64_t task, int64_t *total, int64_t *version) {
+  xt__buf sql, ans;
+  xt__buf_init(&sql);
+  xt__buf_init(&ans);
+  xt__buf_printf(&sql,
+                 "SELECT count(), sum(seq) FROM (SELECT time, seq, event FROM %s.reports WHERE task = %" PRIu64
+                 " GROUP BY time, seq, event) FORMAT RowBinary",
+                 q->u->db, task);
+  int rc = query(q, &sql, &ans);
+  xt__buf_free(&sql);
+  if (rc == 0) {
+    xt__rb r = {(const uint8_t *)ans.data, (const uint8_t *)ans.data + ans.len, 0};
+    uint64_t n = xt__rb_u64(&r), sum = xt__rb_u64(&r);
+    if (r.bad || n > INT64_MAX) rc = -EIO;
+    *total = (int64_t)n;
+    *version = (int64_t)(sum >> 1);
+  }
+  xt__buf_free(&ans);
+  return rc;
+}
+
+static int ch_iter(void *h, int64_t task, xt__task_iter **out) {
+  chq *q = h;
+  int64_t total = 0, version = 0;
+  int rc = count_rows(q, (uint64_t)task, &total, &version);
+  if (rc < 0) return rc;
+  ch_pager *p = malloc(sizeof *p);
+  if (!p) return -ENOMEM;
+  *p = (ch_pager){q, (uint64_t)task};
+  xt__task_pager pg = {ch_fetch, ch_pager_free, p};
+  return xt__task_iter_paged(&pg, total, version, out);
 }
 
 static long ch_reports(void *h, int64_t task, xt__report_cb fn, void *arg) {
-  xt__reader rd = {NULL, h};
   xt__task_iter *it;
-  int rc = xt__chquery_iter(&rd, task, &it);
+  int rc = ch_iter(h, task, &it);
   if (rc < 0) return rc;
   long n = 0;
   int64_t ts;
@@ -259,7 +318,7 @@ static void ch_close(void *h) {
   free(q);
 }
 
-static const xt__reader_ops clickhouse_ops = {ch_tasks, ch_task, ch_reports, ch_close};
+static const xt__reader_ops clickhouse_ops = {ch_tasks, ch_task, ch_reports, ch_iter, ch_close};
 
 int xt__chquery_borrow(const xt__ch_url *u, xt__ch *c, xt__reader *out) {
   chq *q = calloc(1, sizeof *q);

@@ -163,53 +163,6 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max) {
 
 static void stream_free(void *cls) { xt__report_stream_close(cls); }
 
-typedef struct report_ctx {
-  xt__buf *b;
-  int n;
-  int json;
-} report_ctx;
-
-static int add_report(void *arg, const Pubsub__XTraceReportv4 *m, int64_t ts_us) {
-  report_ctx *ctx = arg;
-  if (ctx->json) {
-    if (ctx->n++) xt__buf_putc(ctx->b, ',');
-    xt__report_json(ctx->b, m, ts_us);
-  } else {
-    xt__report_text(ctx->b, m, ts_us);
-  }
-  return ctx->b->oom ? -ENOMEM : 0;
-}
-
-/* The compatibility endpoints on a store without a streamed walk
- * (ClickHouse answers a task's reports in one piece anyway): the answer is
- * built in one buffer. */
-static enum MHD_Result reports_buffered(xt__http *h, struct MHD_Connection *c, const int64_t *ids, int n, int json) {
-  xt__reader db;
-  if (xt__reader_open(&h->loc, &db) < 0) return send_text(c, 503, "database unavailable\n");
-  xt__buf b;
-  xt__buf_init(&b);
-  report_ctx ctx = {&b, 0, json};
-  long rc = 0;
-  if (json) xt__buf_putc(&b, '[');
-  for (int i = 0; i < n && rc >= 0; i++) {
-    if (json) {
-      xt__buf_puts(&b, i ? ",{\"id\":" : "{\"id\":");
-      xt__json_id_hex(&b, ids[i]);
-      xt__buf_puts(&b, ",\"reports\":[");
-    }
-    ctx.n = 0;
-    rc = xt__reader_reports(&db, ids[i], add_report, &ctx);
-    if (json) xt__buf_puts(&b, "]}");
-  }
-  if (json) xt__buf_putc(&b, ']');
-  xt__reader_close(&db);
-  if (rc < 0) {
-    xt__buf_free(&b);
-    return send_text(c, 503, rc == -ENOMEM ? "out of memory\n" : "database busy\n");
-  }
-  return send_buf(c, 200, json ? json_type : text_type, &b);
-}
-
 /* The compatibility endpoints, streamed: the bytes are produced as the
  * client reads them, so memory stays at about one block whatever the size
  * of the tasks. The status is sent before the last report is read: a
@@ -219,11 +172,10 @@ static enum MHD_Result handle_reports(xt__http *h, struct MHD_Connection *c, con
   int64_t ids[MAX_TASKS_PER_REQUEST];
   int n = parse_task_list(list, ids);
   if (n < 0) return send_text(c, 400, "bad task ID: expected 1 to 16 hex digits, at most 64 IDs separated by commas\n");
-  if (h->loc.ch) return reports_buffered(h, c, ids, n, json);
-  sqlite3 *db;
-  if (xt__db_open_read(h->dir, &db) < 0) return send_text(c, 503, "database unavailable\n");
+  xt__reader db;
+  if (xt__reader_open(&h->loc, &db) < 0) return send_text(c, 503, "database unavailable\n");
   xt__report_stream *s;
-  int rc = xt__report_stream_open(db, ids, n, json, &s);
+  int rc = xt__report_stream_open(&db, ids, n, json, &s);
   if (rc < 0) return send_text(c, 503, rc == -ENOMEM ? "out of memory\n" : "database busy\n");
   struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_read, s, stream_free);
   if (!r) {
@@ -254,7 +206,7 @@ static enum MHD_Result view_by_walk(xt__http *h, struct MHD_Connection *c, int64
   xt__reader db;
   if (xt__reader_open(&h->loc, &db) < 0) return send_text(c, 503, "database unavailable\n");
   xt__task_iter *it;
-  int rc = xt__chquery_iter(&db, task, &it);
+  int rc = xt__reader_iter(&db, task, &it);
   xt__buf b;
   xt__buf_init(&b);
   if (rc == 0) {

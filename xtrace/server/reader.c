@@ -3,17 +3,19 @@
 #include <errno.h>
 
 #include "store.h"
+#include "taskiter.h"
 
 static int sq_tasks(void *h, const xt__task_filter *f, xt__buf *out) { return xt__query_tasks(h, f, out); }
 static int sq_task(void *h, int64_t task, xt__buf *out) { return xt__query_task(h, task, out); }
 static long sq_reports(void *h, int64_t task, xt__report_cb fn, void *arg) {
   return xt__query_reports(h, task, fn, arg);
 }
+static int sq_iter(void *h, int64_t task, xt__task_iter **out) { return xt__task_iter_open(h, task, out); }
 static void sq_close(void *h) { sqlite3_close(h); }
 static void sq_keep(void *h) { (void)h; }
 
-static const xt__reader_ops sqlite_ops = {sq_tasks, sq_task, sq_reports, sq_close};
-static const xt__reader_ops sqlite_borrowed_ops = {sq_tasks, sq_task, sq_reports, sq_keep};
+static const xt__reader_ops sqlite_ops = {sq_tasks, sq_task, sq_reports, sq_iter, sq_close};
+static const xt__reader_ops sqlite_borrowed_ops = {sq_tasks, sq_task, sq_reports, sq_iter, sq_keep};
 
 int xt__reader_open(const xt__location *loc, xt__reader *out) {
   if (loc->ch) return xt__chquery_open(loc->ch, out);

@@ -13,6 +13,8 @@
 #include "json.h"
 #include "query.h"
 
+struct xt__task_iter;
+
 typedef struct xt__reader_ops {
   /* The task list as a JSON array (query.h: xt__query_tasks). */
   int (*tasks)(void *h, const xt__task_filter *f, xt__buf *out);
@@ -20,6 +22,8 @@ typedef struct xt__reader_ops {
   int (*task)(void *h, int64_t task, xt__buf *out);
   /* The reports of a task in time order, then arrival order. */
   long (*reports)(void *h, int64_t task, xt__report_cb fn, void *arg);
+  /* A walk over them (taskiter.h), closed before the reader. */
+  int (*iter)(void *h, int64_t task, struct xt__task_iter **out);
   void (*close)(void *h);
 } xt__reader_ops;
 
@@ -48,15 +52,14 @@ static inline int xt__reader_task(xt__reader *r, int64_t task, xt__buf *out) { r
 static inline long xt__reader_reports(xt__reader *r, int64_t task, xt__report_cb fn, void *arg) {
   return r->ops->reports(r->h, task, fn, arg);
 }
+static inline int xt__reader_iter(xt__reader *r, int64_t task, struct xt__task_iter **out) {
+  return r->ops->iter(r->h, task, out);
+}
 
 /* ClickHouse readers (chquery.c): on a connection of their own, or on one
  * someone else owns (the writer's). u must outlive the reader. */
 int xt__chquery_open(const xt__ch_url *u, xt__reader *out);
 int xt__chquery_borrow(const xt__ch_url *u, xt__ch *c, xt__reader *out);
-/* A walk over one task's reports through a ClickHouse reader (the
- * primitive of the task views, taskiter.h). */
-struct xt__task_iter;
-int xt__chquery_iter(xt__reader *r, int64_t task, struct xt__task_iter **out);
 /* The connection of a ClickHouse reader. */
 xt__ch *xt__chquery_conn(xt__reader *r);
 

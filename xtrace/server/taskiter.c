@@ -51,10 +51,12 @@ struct xt__task_iter {
   size_t nheap, capheap;
   open_chunk *retired;    /* the chunk of the report last returned, freed on the next call */
   size_t held;            /* bytes of the open chunks' data */
-  uint8_t *rows;          /* or rows read from another store (from_rows) */
-  xt__rb at;              /* the next of them */
+  xt__task_pager pager;   /* or pages of rows read from another store */
+  uint8_t *rows;          /* the page in hand */
+  xt__rb at;              /* the next of its rows */
   uint64_t prev[3];       /* (time, seq, event) of the row last walked */
-  int walked;
+  int walked, more;       /* a row was walked; pages may follow this one */
+  int64_t left;           /* rows of the counted total not walked yet */
 };
 
 static void free_chunk(open_chunk *c) {
@@ -272,33 +274,45 @@ static int next_row(xt__rb *r, uint64_t prev[3], int *walked, int64_t *ts, const
   return 0;
 }
 
-/* The count and version come from a first pass: the version is the sum of
- * the rows' sequence numbers, which any new report changes. */
-int xt__task_iter_from_rows(uint8_t *rows, size_t len, xt__task_iter **out) {
+int xt__task_iter_paged(const xt__task_pager *pg, int64_t total, int64_t version, xt__task_iter **out) {
   xt__task_iter *it = calloc(1, sizeof *it);
   if (!it) {
-    free(rows);
+    if (pg->close) pg->close(pg->arg);
     return -ENOMEM;
   }
-  it->rows = rows;
-  it->at = (xt__rb){rows, rows + len, 0};
-  xt__rb r = it->at;
-  uint64_t prev[3], sum = 0;
-  int walked = 0, rc;
-  int64_t ts;
-  const uint8_t *raw;
-  uint32_t n;
-  while ((rc = next_row(&r, prev, &walked, &ts, &raw, &n)) == 1) {
-    it->total++;
-    sum += prev[1];
-  }
-  if (rc < 0) {
-    xt__task_iter_close(it);
-    return rc;
-  }
-  it->version = (int64_t)(sum >> 1);
+  it->pager = *pg;
+  it->total = it->left = total;
+  it->version = version;
+  it->more = 1;
   *out = it;
   return 0;
+}
+
+/* The next row of a paged walk, reading the next page when this one is
+ * done. The page before is freed only here, on the call after its last row
+ * was returned, which the caller may still have been reading. */
+static int next_paged(xt__task_iter *it, int64_t *ts, const uint8_t **raw, uint32_t *len) {
+  for (;;) {
+    if (it->left <= 0) return 0;
+    int rc = it->rows ? next_row(&it->at, it->prev, &it->walked, ts, raw, len) : 0;
+    if (rc == 1) it->left--;
+    if (rc != 0 || !it->more) return rc;
+    free(it->rows);
+    it->rows = NULL;
+    uint8_t *rows = NULL;
+    size_t n = 0;
+    rc = it->pager.fetch(it->pager.arg, it->walked ? it->prev : NULL, &rows, &n, &it->more);
+    if (rc < 0) {
+      free(rows);
+      return rc;
+    }
+    if (!rows || n == 0) {
+      free(rows);
+      return 0;
+    }
+    it->rows = rows;
+    it->at = (xt__rb){rows, rows + n, 0};
+  }
 }
 
 int64_t xt__task_iter_total(const xt__task_iter *it) { return it->total; }
@@ -309,7 +323,7 @@ int64_t xt__task_iter_total(const xt__task_iter *it) { return it->total; }
 int64_t xt__task_iter_version(const xt__task_iter *it) { return it->version; }
 
 int xt__task_iter_next(xt__task_iter *it, int64_t *ts, const uint8_t **raw, uint32_t *len) {
-  if (it->rows) return next_row(&it->at, it->prev, &it->walked, ts, raw, len);
+  if (it->pager.fetch) return next_paged(it, ts, raw, len);
   free_chunk(it->retired);
   it->retired = NULL;
   /* Open every chunk that may hold a report due before the earliest one in
@@ -357,5 +371,6 @@ void xt__task_iter_close(xt__task_iter *it) {
   free(it->heap);
   free_chunk(it->retired);
   free(it->rows);
+  if (it->pager.close) it->pager.close(it->pager.arg);
   free(it);
 }

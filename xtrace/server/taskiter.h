@@ -20,13 +20,28 @@ typedef struct xt__task_iter xt__task_iter;
  * Returns 0 or a negative errno. */
 int xt__task_iter_open(sqlite3 *db, int64_t task, xt__task_iter **out);
 
-/* A walk over rows a store has already read in order (ClickHouse,
+/* A walk over rows another store reads a page at a time (ClickHouse,
  * chquery.c): RowBinary rows of (time UInt64, seq UInt64, event UInt64,
  * data String) sorted by (time, seq, event). A row stored twice is an exact
- * copy, adjacent in that order, and is walked once. Takes ownership of rows
- * (malloc'd, freed with the iterator). Returns 0, -EIO if the rows are not
- * well-formed, or -ENOMEM. */
-int xt__task_iter_from_rows(uint8_t *rows, size_t len, xt__task_iter **out);
+ * copy, adjacent in that order, and is walked once.
+ *
+ * fetch reads the page of rows that follow the key `after` (the (time, seq,
+ * event) of the row walked last; NULL for the first page) into *rows, which
+ * the walk then owns (malloc'd, or NULL with *len 0), and clears *more when
+ * no rows follow it. A page starts past every copy of the row before it,
+ * so what is held is one page however long the task.
+ *
+ * total and version are the store's, counted before the walk (see
+ * xt__task_iter_total and _version); the walk stops after total rows, so
+ * that, as on SQLite, reports stored meanwhile are not in it. close
+ * releases arg when the walk is closed (or at once, if this fails).
+ * Returns 0 or -ENOMEM. */
+typedef struct xt__task_pager {
+  int (*fetch)(void *arg, const uint64_t *after, uint8_t **rows, size_t *len, int *more);
+  void (*close)(void *arg);
+  void *arg;
+} xt__task_pager;
+int xt__task_iter_paged(const xt__task_pager *pg, int64_t total, int64_t version, xt__task_iter **out);
 
 /* The number of stored reports of the task, counted at open. */
 int64_t xt__task_iter_total(const xt__task_iter *it);

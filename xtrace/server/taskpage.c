@@ -11,7 +11,7 @@
 /* The stream keeps at most about one read's worth of output (plus one
  * report) in hand: each read produces reports until it has max bytes. */
 struct xt__report_stream {
-  sqlite3 *db;
+  xt__reader rd;
   int64_t *ids;
   int n, next_task, json, done;
   xt__task_iter *it; /* the task being written, or NULL between tasks */
@@ -20,15 +20,16 @@ struct xt__report_stream {
   size_t pos; /* out.data[pos..len) not yet read */
 };
 
-int xt__report_stream_open(sqlite3 *db, const int64_t *ids, int n, int json, xt__report_stream **out) {
+int xt__report_stream_open(xt__reader *rd, const int64_t *ids, int n, int json, xt__report_stream **out) {
   xt__report_stream *s = calloc(1, sizeof *s);
   if (!s || !(s->ids = malloc((size_t)(n ? n : 1) * sizeof *ids))) {
     free(s);
-    sqlite3_close(db);
+    xt__reader_close(rd);
     return -ENOMEM;
   }
   if (n > 0) memcpy(s->ids, ids, (size_t)n * sizeof *ids);
-  s->db = db;
+  s->rd = *rd;
+  rd->ops = NULL;
   s->n = n;
   s->json = json;
   xt__buf_init(&s->out);
@@ -42,7 +43,7 @@ int xt__report_stream_open(sqlite3 *db, const int64_t *ids, int n, int json, xt_
       xt__json_id_hex(&s->out, ids[0]);
       xt__buf_puts(&s->out, ",\"reports\":[");
     }
-    err = xt__task_iter_open(db, ids[0], &s->it);
+    err = xt__reader_iter(&s->rd, ids[0], &s->it);
     s->next_task = 1;
   }
   if (err) {
@@ -68,7 +69,7 @@ static int produce(xt__report_stream *s) {
       xt__buf_puts(&s->out, ",\"reports\":[");
     }
     s->in_task = 0;
-    return xt__task_iter_open(s->db, s->ids[s->next_task++], &s->it);
+    return xt__reader_iter(&s->rd, s->ids[s->next_task++], &s->it);
   }
   int64_t ts;
   const uint8_t *raw;
@@ -119,7 +120,7 @@ ssize_t xt__report_stream_read(xt__report_stream *s, char *buf, size_t max) {
 void xt__report_stream_close(xt__report_stream *s) {
   if (!s) return;
   xt__task_iter_close(s->it);
-  sqlite3_close(s->db);
+  xt__reader_close(&s->rd);
   xt__buf_free(&s->out);
   free(s->ids);
   free(s);

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "json.h"
+#include "reader.h"
 
 #define XT_PAGE_DEFAULT_LIMIT 1000
 #define XT_PAGE_MAX_LIMIT 10000
@@ -18,9 +19,10 @@
 typedef struct xt__report_stream xt__report_stream;
 
 /* The reports of tasks ids[0..n) in the format of /interactive/reports
- * (json) or /reports (text), exactly as one buffer would hold them. Takes
- * ownership of db (closed with the stream). */
-int xt__report_stream_open(sqlite3 *db, const int64_t *ids, int n, int json, xt__report_stream **out);
+ * (json) or /reports (text), exactly as one buffer would hold them, from
+ * any store. Takes the reader over (closed with the stream, or at once if
+ * this fails). */
+int xt__report_stream_open(xt__reader *rd, const int64_t *ids, int n, int json, xt__report_stream **out);
 /* Copies up to max next bytes into buf: their count, 0 at the end, or a
  * negative errno (the answer is then cut short). */
 ssize_t xt__report_stream_read(xt__report_stream *s, char *buf, size_t max);
