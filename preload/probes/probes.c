@@ -236,10 +236,15 @@ static void record_return(const probe *p, const void *ret, uint64_t t0) {
     put(&o, retv, r.len);
   }
   retv[r.len] = '\0';
+  /* The label's microseconds are the field's nanoseconds less their last
+   * three digits: one conversion for both. */
+  int dl = bg_dec_encode(ns, dur);
   puts_(&o, " (");
-  put_dec(&o, ns / 1000);
+  if (dl > 3)
+    put(&o, dur, (size_t)dl - 3);
+  else
+    puts_(&o, "0");
   puts_(&o, " \xc2\xb5s)"); /* µs */
-  bg_dec_encode(ns, dur);
   const char *tags[] = {"probe"};
   xt_kv kv[3] = {{"probe", p->spec.name}, {"duration_ns", dur}, {"return", retv}};
   xt_event_info ev = {.agent = "probe",
