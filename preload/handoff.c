@@ -19,10 +19,29 @@
  *     nothing, and neither does a spurious return (no deposit since the wait
  *     began) nor a signal sent while nobody waited (it is older than the wait).
  *
+ * Work taken without a wait: a pool worker that comes back from a job and
+ * finds the next one queued takes it without waiting, so no wake-up marks
+ * it. A condition variable's queue is only ever taken from in a critical
+ * section on the mutex its waiters wait with, so a thread that has waited
+ * on condition c with mutex m is a consumer of c, and the end of any of its
+ * critical sections on m (pthread_mutex_unlock) takes the oldest deposit on
+ * c left by another thread, unless it already took one when its wait
+ * returned in that section. An adopted job is put down first (the worker
+ * is between jobs). Other threads' unlocks, and a consumer's of other
+ * mutexes, pay one thread-local compare.
+ *
  * Competing wakers: each signal/post leaves one deposit that exactly one
- * woken thread can claim; a woken thread claims the oldest unclaimed one
- * (FIFO, the order queues hand out work in). A broadcast leaves a deposit
- * every thread woken after it reads, used when no signal deposit is waiting.
+ * taker can claim; a taker claims the oldest unclaimed one (FIFO, the order
+ * queues hand out work in). A waiter that enters a wait holds the mutex and
+ * has found the queue empty, so the signal deposits still unclaimed on its
+ * condition belong to work already taken (or to none); they are dropped
+ * then. When the signals are sent under the mutex, deposits and takes are
+ * both ordered by it and each job gets its own submitter's deposit; a
+ * notify sent after the unlock (std::condition_variable's usual idiom) can
+ * reach the table after a worker has taken its job, and that job gets none
+ * (BENCHMARKS.md: how often under load). A broadcast leaves a deposit
+ * every thread woken after it reads, used when no signal deposit is
+ * waiting; it is never taken at an unlock.
  *
  * The table is bounded (HO_BUCKETS x HO_WAYS entries) and written without
  * locks or allocation; an entry is a seqlock whose low bits also mark it
@@ -169,22 +188,27 @@ static bool snap_read(ho_entry *e, uintptr_t key, ho_snap *out) {
   return (__atomic_load_n(&e->seq, __ATOMIC_RELAXED) & ~SEQ_CLAIMED) == (s & ~SEQ_CLAIMED);
 }
 
-/* The woken thread's side: the oldest unclaimed signal/post deposit on obj
- * newer than since, claimed; else the newest broadcast newer than since.
- * False if there is none. */
-static bool claim(const void *obj, uint64_t since, ho_snap *out) {
+/* The taker's side: the oldest unclaimed signal/post deposit on obj newer
+ * than since (and, if others_only, not this thread's own), claimed; else,
+ * if broadcasts is set, the newest broadcast newer than since. False if
+ * there is none. */
+static bool claim(const void *obj, uint64_t since, bool others_only, bool broadcasts,
+                  ho_snap *out) {
   ho_entry *b = bucket(obj);
   uintptr_t key = (uintptr_t)obj;
+  int32_t self = others_only ? xt_thread_id() : 0;
   for (int attempt = 0; attempt < HO_WAYS; attempt++) {
     int one = -1, all = -1;
     ho_snap snaps[HO_WAYS];
     for (int i = 0; i < HO_WAYS; i++) {
       if (!snap_read(&b[i], key, &snaps[i]) || snaps[i].stamp <= since)
         continue;
+      if (others_only && snaps[i].tid == self)
+        continue;
       if (snaps[i].kind == KIND_ONE && !(snaps[i].seq & SEQ_CLAIMED)) {
         if (one < 0 || snaps[i].stamp < snaps[one].stamp)
           one = i;
-      } else if (snaps[i].kind == KIND_ALL) {
+      } else if (broadcasts && snaps[i].kind == KIND_ALL) {
         if (all < 0 || snaps[i].stamp > snaps[all].stamp)
           all = i;
       }
@@ -287,14 +311,44 @@ XTP_HOOK int sem_post(sem_t *s) {
 
 /* Woken hooks -------------------------------------------------------------- */
 
+/* The pair this thread last waited on, the queue it consumes: its critical
+ * sections on that mutex are where it takes work from that condition. */
+static XTP_TLS uintptr_t waited_cond, waited_mutex;
+/* It took a deposit on waited_cond since it last entered a wait or ended a
+ * critical section on waited_mutex: the end of the section takes no other. */
+static XTP_TLS bool section_took;
+
+/* At the start of a wait the waiter holds the mutex and has found nothing
+ * to take (its predicate is false), so every signal deposit on the
+ * condition up to now belongs to work already taken, or to none: a
+ * critical section that took work without taking its deposit, or a signal
+ * nobody waited for. They are marked claimed so that they cannot be handed
+ * to later work. */
+static void drop_stale(const void *obj, uint64_t upto) {
+  ho_entry *b = bucket(obj);
+  uintptr_t key = (uintptr_t)obj;
+  for (int i = 0; i < HO_WAYS; i++) {
+    ho_snap d;
+    if (!snap_read(&b[i], key, &d) || d.kind != KIND_ONE || (d.seq & SEQ_CLAIMED) || d.stamp > upto)
+      continue;
+    uint32_t s = d.seq;
+    __atomic_compare_exchange_n(&b[i].seq, &s, s | SEQ_CLAIMED, false, __ATOMIC_ACQ_REL,
+                                __ATOMIC_RELAXED);
+  }
+}
+
 /* The guard is left before the real wait: a wait is a cancellation point,
  * and a thread cancelled inside it must not stay marked as inside the
  * library. */
-static bool cond_before(pthread_cond_t *c, uint64_t *since) {
+static bool cond_before(pthread_cond_t *c, pthread_mutex_t *m, uint64_t *since) {
   if (!ho_enter())
     return false;
   before_wait(c);
+  waited_cond = (uintptr_t)c;
+  waited_mutex = (uintptr_t)m;
+  section_took = false;
   *since = __atomic_load_n(&ho_clock, __ATOMIC_RELAXED);
+  drop_stale(c, *since);
   xtp_leave();
   return true;
 }
@@ -303,9 +357,45 @@ static void cond_after(pthread_cond_t *c, uint64_t since, int rc) {
   if (rc != 0 || !ho_enter())
     return;
   ho_snap d;
-  if (claim(c, since, &d))
+  if (claim(c, since, true, true, &d)) {
     take(c, &d);
+    section_took = true;
+  }
   xtp_leave();
+}
+
+/* The end of a critical section on the mutex this thread last waited with:
+ * a worker that found work queued took it here without waiting, so the
+ * oldest deposit on its condition is its job's. Critical sections are
+ * serialised by the mutex, so when the signals are sent under it as well
+ * the deposits are taken in the order the queue hands out the work. */
+static void section_end(void) {
+  if (section_took) {
+    section_took = false;
+    return;
+  }
+  if (!waited_cond || !ho_enter())
+    return;
+  int saved = errno;
+  const void *c = (const void *)waited_cond;
+  ho_snap d;
+  if (claim(c, 0, true, false, &d)) {
+    before_wait(c); /* the job it adopted before this one is done */
+    take(c, &d);
+  }
+  errno = saved;
+  xtp_leave();
+}
+
+/* Every unlock of the process comes through here; a thread that never waited
+ * on a condition with this mutex pays a thread-local compare. */
+XTP_HOOK int pthread_mutex_unlock(pthread_mutex_t *m) {
+  pthread_mutex_unlock_fn real = REAL_FAST(pthread_mutex_unlock);
+  if (!real)
+    return ENOSYS;
+  if (__builtin_expect(waited_mutex == (uintptr_t)m, 0))
+    section_end();
+  return real(m);
 }
 
 XTP_HOOK int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m) {
@@ -313,7 +403,7 @@ XTP_HOOK int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m) {
   if (!real)
     return ENOSYS;
   uint64_t since;
-  if (!cond_before(c, &since))
+  if (!cond_before(c, m, &since))
     return real(c, m);
   int rc = real(c, m);
   cond_after(c, since, rc);
@@ -326,7 +416,7 @@ XTP_HOOK int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
   if (!real)
     return ENOSYS;
   uint64_t since;
-  if (!cond_before(c, &since))
+  if (!cond_before(c, m, &since))
     return real(c, m, abstime);
   int rc = real(c, m, abstime);
   cond_after(c, since, rc);
@@ -339,7 +429,7 @@ XTP_HOOK int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clock
   if (!real)
     return ENOSYS;
   uint64_t since;
-  if (!cond_before(c, &since))
+  if (!cond_before(c, m, &since))
     return real(c, m, clock, abstime);
   int rc = real(c, m, clock, abstime);
   cond_after(c, since, rc);
@@ -361,7 +451,7 @@ static void sem_after(sem_t *s, int rc) {
     return;
   int saved = errno;
   ho_snap d;
-  if (claim(s, 0, &d))
+  if (claim(s, 0, false, false, &d))
     take(s, &d);
   errno = saved;
   xtp_leave();

@@ -40,6 +40,7 @@
   X(int, sem_timedwait, (sem_t *, const struct timespec *))                                        \
   X(int, sem_clockwait, (sem_t *, clockid_t, const struct timespec *))                             \
   X(int, sem_trywait, (sem_t *))                                                                   \
+  X(int, pthread_mutex_unlock, (pthread_mutex_t *))                                                \
   /* stdio and fd logging */                                                                       \
   X(int, vfprintf, (FILE *, const char *, va_list))                                                \
   X(int, __vfprintf_chk, (FILE *, int, const char *, va_list))                                     \

@@ -3,8 +3,7 @@
 # threads, each waiting for its job's result. Every "job N" descends from
 # its own "submit N", and every "result N" joins its "job N" back. The pool
 # has two workers; requests are served one at a time, so each job goes to a
-# worker waiting for work (a job a worker finds queued when it comes back is
-# not a hand-off: see the benchmark for how often that happens).
+# worker waiting for work (test_cpool_run.sh: jobs a worker finds queued).
 . "$(dirname "$0")/lib.sh"
 pl_start_server
 traced "$XT_PROGS/cpool" 3 4 2 7 serial 2>"$PL_TMP/err"

@@ -2,8 +2,12 @@
  * and a condition variable, then through two semaphores; then, on one
  * thread, 10 x ROUNDS pthread_cond_signal calls with nobody waiting and
  * sem_post + sem_wait pairs that never block (the hooks' own cost, without
- * the scheduler's). Prints wall nanoseconds per round trip or call:
- * "cond NS sem NS signal NS sempair NS". */
+ * the scheduler's), and uncontended lock + unlock pairs of a mutex no
+ * condition is waited with (what every unlock of a program pays for the
+ * unlock hook) and of the mutex this thread waited with (a consumer's
+ * critical section with no deposit to take). Prints wall nanoseconds per
+ * round trip, call or pair:
+ * "cond NS sem NS signal NS sempair NS lock NS waitedlock NS". */
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdio.h>
@@ -11,6 +15,7 @@
 #include <time.h>
 
 static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t other = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t c = PTHREAD_COND_INITIALIZER;
 static int turn;
 static long rounds;
@@ -81,6 +86,19 @@ int main(int argc, char **argv) {
     sem_wait(&ping);
   }
   double pair_ns = (now() - s) / calls;
-  printf("cond %.0f sem %.0f signal %.1f sempair %.1f\n", cond_ns, sem_ns, signal_ns, pair_ns);
+  s = now();
+  for (long i = 0; i < calls; i++) {
+    pthread_mutex_lock(&other);
+    pthread_mutex_unlock(&other);
+  }
+  double lock_ns = (now() - s) / calls;
+  s = now();
+  for (long i = 0; i < calls; i++) {
+    pthread_mutex_lock(&m);
+    pthread_mutex_unlock(&m);
+  }
+  double waited_ns = (now() - s) / calls;
+  printf("cond %.0f sem %.0f signal %.1f sempair %.1f lock %.1f waitedlock %.1f\n", cond_ns,
+         sem_ns, signal_ns, pair_ns, lock_ns, waited_ns);
   return 0;
 }

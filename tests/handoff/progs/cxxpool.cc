@@ -2,8 +2,11 @@
 // std::function jobs from a std::deque under a std::mutex, woken through a
 // std::condition_variable; each submitter waits for its job's result on a
 // condition variable of its own.
-//   cxxpool SUBMITTERS JOBS_EACH WORKERS SEED [PACE_US]
-// PACE_US: a pause before each submission, as in cpool.
+//   cxxpool SUBMITTERS JOBS_EACH WORKERS SEED [PACE_US [serial]]
+// PACE_US: a pause before each submission, as in cpool. serial: one request
+// at a time (a mutex held from submission to result), and each submitted
+// only once every worker waits for work, so that a worker woken by the
+// submission takes it: none can come back from a job and find it queued.
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
@@ -11,6 +14,7 @@
 #include <functional>
 #include <mutex>
 #include <random>
+#include <string>
 #include <thread>
 #include <unistd.h>
 #include <vector>
@@ -19,7 +23,7 @@ namespace {
 
 class Pool {
  public:
-  explicit Pool(int n) {
+  Pool(int n, bool track_idle) : n_(n), track_idle_(track_idle) {
     for (int i = 0; i < n; i++)
       threads_.emplace_back([this] { Work(); });
   }
@@ -38,6 +42,11 @@ class Pool {
     }
     cv_.notify_one();
   }
+  // Returns once every worker waits for work (track_idle only).
+  void WaitIdle() {
+    std::unique_lock<std::mutex> l(m_);
+    idle_cv_.wait(l, [this] { return idle_ == n_; });
+  }
 
  private:
   void Work() {
@@ -45,7 +54,9 @@ class Pool {
       std::function<void()> f;
       {
         std::unique_lock<std::mutex> l(m_);
+        if (track_idle_ && ++idle_ == n_) idle_cv_.notify_all();
         cv_.wait(l, [this] { return stop_ || !q_.empty(); });
+        if (track_idle_) --idle_;
         if (q_.empty()) return;
         f = std::move(q_.front());
         q_.pop_front();
@@ -55,6 +66,10 @@ class Pool {
   }
   std::mutex m_;
   std::condition_variable cv_;
+  std::condition_variable idle_cv_;
+  int idle_ = 0;
+  const int n_;
+  const bool track_idle_;
   std::deque<std::function<void()>> q_;
   bool stop_ = false;
   std::vector<std::thread> threads_;
@@ -69,13 +84,15 @@ void Spin(unsigned n) {
 
 int main(int argc, char **argv) {
   if (argc < 5) {
-    std::fprintf(stderr, "usage: cxxpool SUBMITTERS JOBS_EACH WORKERS SEED\n");
+    std::fprintf(stderr, "usage: cxxpool SUBMITTERS JOBS_EACH WORKERS SEED [PACE_US [serial]]\n");
     return 2;
   }
   int nsub = std::atoi(argv[1]), each = std::atoi(argv[2]), nwork = std::atoi(argv[3]);
   unsigned seed = static_cast<unsigned>(std::atoi(argv[4]));
   unsigned pace = argc > 5 ? static_cast<unsigned>(std::atoi(argv[5])) : 0;
-  Pool pool(nwork);
+  bool serial = argc > 6 && std::string(argv[6]) == "serial";
+  std::mutex token;
+  Pool pool(nwork, serial);
   std::vector<std::thread> subs;
   for (int id = 0; id < nsub; id++) {
     subs.emplace_back([&, id] {
@@ -85,6 +102,11 @@ int main(int argc, char **argv) {
         unsigned work = rnd() % 20000;
         Spin(rnd() % 20000);
         if (pace) usleep(pace / 2 + rnd() % pace);
+        std::unique_lock<std::mutex> one(token, std::defer_lock);
+        if (serial) {
+          one.lock();
+          pool.WaitIdle();
+        }
         std::fprintf(stderr, "submit %d\n", n);
         std::mutex m;
         std::condition_variable cv;
