@@ -407,14 +407,14 @@ static ffi_type *ffi_of(xtp_ptype t) {
                                       XTP_FFI_SINT64};
   static const xtp_ffi_tid uints[] = {XTP_FFI_UINT8, XTP_FFI_UINT16, XTP_FFI_UINT32,
                                       XTP_FFI_UINT64};
-  int log2 = t.size == 1 ? 0 : t.size == 2 ? 1 : t.size == 4 ? 2 : 3;
+  int ix = t.size == 1 ? 0 : t.size == 2 ? 1 : t.size == 4 ? 2 : 3;
   switch (t.kind) {
   case XTP_PT_VOID:
     return xtp_ffi.type[XTP_FFI_VOID];
   case XTP_PT_SINT:
-    return xtp_ffi.type[sints[log2]];
+    return xtp_ffi.type[sints[ix]];
   case XTP_PT_UINT:
-    return xtp_ffi.type[uints[log2]];
+    return xtp_ffi.type[uints[ix]];
   case XTP_PT_FLOAT:
     return xtp_ffi.type[XTP_FFI_FLOAT];
   case XTP_PT_DOUBLE:
