@@ -193,23 +193,39 @@ static void read_config(void) {
 
 /* Start and exit ----------------------------------------------------------- */
 
-/* The command line, NULs turned to spaces: read from /proc because hooks may
- * initialise the library before its constructor receives argv. */
+/* The arguments the constructor was handed; NULL when a hook of another
+ * library's constructor initialised the library first. */
+static char **ctor_argv;
+static int ctor_argc;
+
+/* The command line, NULs turned to spaces, as /proc/self/cmdline has it.
+ * From the constructor's argv when there is one: opening a /proc file is
+ * one of the dearer steps of a process that only starts and exits. */
 static size_t read_cmdline(char *buf, size_t cap) {
-  int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return 0;
   size_t n = 0;
-  read_fn rd = REAL(read);
-  while (rd && n < cap) {
-    ssize_t r = rd(fd, buf + n, cap - n);
-    if (r <= 0)
-      break;
-    n += (size_t)r;
+  if (ctor_argv) {
+    for (int i = 0; i < ctor_argc && ctor_argv[i] && n < cap; i++) {
+      size_t len = strnlen(ctor_argv[i], cap - n);
+      memcpy(buf + n, ctor_argv[i], len);
+      n += len;
+      if (n < cap)
+        buf[n++] = '\0';
+    }
+  } else {
+    int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+      return 0;
+    read_fn rd = REAL(read);
+    while (rd && n < cap) {
+      ssize_t r = rd(fd, buf + n, cap - n);
+      if (r <= 0)
+        break;
+      n += (size_t)r;
+    }
+    close_fn cl = REAL(close);
+    if (cl)
+      cl(fd);
   }
-  close_fn cl = REAL(close);
-  if (cl)
-    cl(fd);
   while (n > 0 && buf[n - 1] == '\0')
     n--;
   for (size_t i = 0; i < n; i++)
@@ -278,7 +294,14 @@ void xtp_init_once(void) {
   __atomic_store_n(&xtp_state, st, __ATOMIC_RELEASE);
 }
 
-__attribute__((constructor)) static void preload_init(void) { xtp_init_once(); }
+/* glibc hands the program's argc and argv to the initialisers of every
+ * object, this one included. */
+__attribute__((constructor)) static void preload_init(int argc, char **argv) {
+  ctor_argc = argc;
+  ctor_argv = argv;
+  xtp_init_once();
+  ctor_argv = NULL;
+}
 
 void xtp_thread_drain(void) {
   xtp_line_flush_all();

@@ -158,3 +158,12 @@ void Server::SetBatchMethodAllocator(grpc_completion_queue *cq, BatchFn allocato
     return a;
   });
 }
+
+// std::function's call operator throws bad_function_call when empty. Here it
+// never is: an allocator is boxed only if it is set. libstdc++'s thrower
+// would pull its exception runtime into the library, and with it the
+// emergency exception pool, whose initialiser mallocs some 70 KiB in every
+// traced process at load, C programs included.
+namespace std {
+[[noreturn]] void __throw_bad_function_call() { abort(); }
+} // namespace std

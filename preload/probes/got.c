@@ -241,13 +241,13 @@ static int patch_object(struct dl_phdr_info *info, size_t size, void *data) {
 
 /* Never patched: this library (its own calls are never probes), libffi
  * (ffi_call must reach the original, not come back to a closure) and the
- * dynamic linker. */
+ * dynamic linker. Scans run only once libffi is loaded (probes.c). */
 void xtp_probes_scan(void *handle) {
   pthread_mutex_lock(&scan_lock);
   if (!real_dlopen)
     real_dlopen = (dlopen_fn)dlsym(RTLD_DEFAULT, "dlopen");
   resolve(handle);
-  scan sc = {{(const void *)xtp_probes_init, (const void *)ffi_call, (const void *)&_r_debug}};
+  scan sc = {{(const void *)xtp_probes_init, (const void *)xtp_ffi.call, (const void *)&_r_debug}};
   dl_iterate_phdr(patch_object, &sc);
   pthread_mutex_unlock(&scan_lock);
 }

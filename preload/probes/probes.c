@@ -4,14 +4,14 @@
  * probes/got.c points the function's GOT entries at. A call records
  * "→ fn(args)", runs the original and records "← fn = ret (N µs)".
  *
- * Without XTRACE_PROBES none of this runs: no GOT is touched, libffi is never
- * called, dlopen is the program's own.
+ * Without XTRACE_PROBES none of this runs: no GOT is touched, libffi is not
+ * even loaded (probes/libffi.c), dlopen is the program's own.
  */
 #include "probes/probes_int.h"
 
 #include "internal.h"
+#include "probes/libffi.h"
 
-#include <ffi.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -265,11 +265,11 @@ static void probe_call(ffi_cif *cif, void *ret, void **args, void *user) {
   const probe *p = user;
   void (*orig)(void) = (void (*)(void))__atomic_load_n(&p->orig, __ATOMIC_ACQUIRE);
   if (!should_record(p)) {
-    ffi_call(cif, orig, ret, args);
+    xtp_ffi.call(cif, orig, ret, args);
     return;
   }
   uint64_t t0 = record_entry(p, args);
-  ffi_call(cif, orig, ret, args);
+  xtp_ffi.call(cif, orig, ret, args);
   record_return(p, ret, t0);
 }
 
@@ -414,41 +414,40 @@ static void *gate_for(int i, probe *p) {
 /* Set-up --------------------------------------------------------------------- */
 
 static ffi_type *ffi_of(xtp_ptype t) {
+  static const xtp_ffi_tid sints[] = {XTP_FFI_SINT8, XTP_FFI_SINT16, XTP_FFI_SINT32,
+                                      XTP_FFI_SINT64};
+  static const xtp_ffi_tid uints[] = {XTP_FFI_UINT8, XTP_FFI_UINT16, XTP_FFI_UINT32,
+                                      XTP_FFI_UINT64};
+  int ix = t.size == 1 ? 0 : t.size == 2 ? 1 : t.size == 4 ? 2 : 3;
   switch (t.kind) {
   case XTP_PT_VOID:
-    return &ffi_type_void;
+    return xtp_ffi.type[XTP_FFI_VOID];
   case XTP_PT_SINT:
-    return t.size == 1   ? &ffi_type_sint8
-           : t.size == 2 ? &ffi_type_sint16
-           : t.size == 4 ? &ffi_type_sint32
-                         : &ffi_type_sint64;
+    return xtp_ffi.type[sints[ix]];
   case XTP_PT_UINT:
-    return t.size == 1   ? &ffi_type_uint8
-           : t.size == 2 ? &ffi_type_uint16
-           : t.size == 4 ? &ffi_type_uint32
-                         : &ffi_type_uint64;
+    return xtp_ffi.type[uints[ix]];
   case XTP_PT_FLOAT:
-    return &ffi_type_float;
+    return xtp_ffi.type[XTP_FFI_FLOAT];
   case XTP_PT_DOUBLE:
-    return &ffi_type_double;
+    return xtp_ffi.type[XTP_FFI_DOUBLE];
   case XTP_PT_PTR:
   case XTP_PT_STR:
-    return &ffi_type_pointer;
+    return xtp_ffi.type[XTP_FFI_POINTER];
   }
-  return &ffi_type_void;
+  return xtp_ffi.type[XTP_FFI_VOID];
 }
 
 static bool build_closure(probe *p) {
   for (int i = 0; i < p->spec.nargs; i++)
     p->argt[i] = ffi_of(p->spec.args[i]);
-  if (ffi_prep_cif(&p->cif, FFI_DEFAULT_ABI, (unsigned)p->spec.nargs, ffi_of(p->spec.ret),
-                   p->argt) != FFI_OK)
+  if (xtp_ffi.prep_cif(&p->cif, FFI_DEFAULT_ABI, (unsigned)p->spec.nargs, ffi_of(p->spec.ret),
+                       p->argt) != FFI_OK)
     return false;
-  p->closure = ffi_closure_alloc(sizeof(ffi_closure), &p->code);
+  p->closure = xtp_ffi.closure_alloc(sizeof(ffi_closure), &p->code);
   if (!p->closure)
     return false;
-  if (ffi_prep_closure_loc(p->closure, &p->cif, probe_call, p, p->code) != FFI_OK) {
-    ffi_closure_free(p->closure);
+  if (xtp_ffi.prep_closure_loc(p->closure, &p->cif, probe_call, p, p->code) != FFI_OK) {
+    xtp_ffi.closure_free(p->closure);
     p->closure = NULL;
     return false;
   }
@@ -461,6 +460,16 @@ void xtp_probes_init(void) {
     return;
   static xtp_probe_spec specs[XTP_PROBES_MAX];
   int n = xtp_probes_parse(s, specs, XTP_PROBES_MAX, xtp_probe_errors, sizeof xtp_probe_errors);
+  const char *why = n > 0 ? xtp_ffi_load() : NULL;
+  if (why) {
+    xtp_probes_err(xtp_probe_errors, sizeof xtp_probe_errors, "libffi", 6, why);
+    n = 0;
+  }
+  if (n == 0) { /* nothing to install: the GOTs and dlopen stay the program's */
+    if (xtp_probe_errors[0])
+      xtp_debug("XTRACE_PROBES: %s; no probes", xtp_probe_errors);
+    return;
+  }
   for (int i = 0; i < n; i++) {
     probe *p = &xtp_probes[xtp_nprobes];
     p->spec = specs[i];

@@ -6,8 +6,7 @@
 #ifndef XTP_PROBES_INT_H
 #define XTP_PROBES_INT_H
 
-#include <ffi.h>
-
+#include "probes/libffi.h"
 #include "probes/probes.h"
 
 typedef struct probe {
