@@ -536,6 +536,8 @@ bool xt__link_known_down(int64_t now_ns) {
  * that, and one that refuses fails it at once: neither is waited for
  * longer, and the children learn it (XTRACE_COLLECTOR_DOWN). */
 #define REACH_WAIT_MS 100
+#define MIN_NAP_NS 20000L
+#define MAX_NAP_NS 500000L
 static bool reached(void) {
   int link = atomic_load(&xt__g.link);
   if (link != XT__LINK_UNKNOWN) return link == XT__LINK_UP;
@@ -575,6 +577,11 @@ static int wait_sent(uint64_t pos, unsigned timeout_ms, bool *waited, bool may_s
   *waited = false;
   /* The reporter may be waiting for a socket only this thread can open. */
   xt__reporter_open_wanted();
+  /* Short naps first: what is waited for is usually the reporter finishing
+   * a send already under way, tens of µs, and a short process's whole run
+   * is of the order of a long nap. Longer ones after, up to MAX_NAP_NS, for
+   * a collector that is slow to take the bytes. */
+  long nap_ns = MIN_NAP_NS;
   for (;;) {
     if (atomic_load_explicit(&xt__g.sent_pos, memory_order_acquire) >= pos) return 0;
     /* No reporter (the collector is known down, or nothing started one):
@@ -585,8 +592,9 @@ static int wait_sent(uint64_t pos, unsigned timeout_ms, bool *waited, bool may_s
     if (may_send && send_here()) continue;
     *waited = true;
     xt__reporter_wake();
-    struct timespec ts = {0, 500000};
+    struct timespec ts = {0, nap_ns};
     nanosleep(&ts, NULL);
+    if (nap_ns < MAX_NAP_NS) nap_ns = nap_ns * 2 < MAX_NAP_NS ? nap_ns * 2 : MAX_NAP_NS;
   }
 }
 
