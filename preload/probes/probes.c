@@ -35,6 +35,8 @@ static void put(out *o, const char *s, size_t n) {
   o->len += n;
 }
 static void puts_(out *o, const char *s) { put(o, s, strlen(s)); }
+/* A string literal, its length known at compile time. */
+#define put_lit(o, s) put((o), (s), sizeof(s) - 1)
 
 /* Hand-written so that a probe in a signal handler formats without stdio,
  * with constant bases: a division by a variable base was most of the cost
@@ -61,7 +63,7 @@ static void put_hex(out *o, uint64_t v) {
 
 static void put_str(out *o, const char *s) {
   if (!s) {
-    puts_(o, "NULL");
+    put_lit(o, "NULL");
     return;
   }
   puts_(o, "\"");
@@ -89,7 +91,7 @@ static void put_value(out *o, xtp_ptype t, const void *v) {
   uint64_t u = 0;
   switch (t.kind) {
   case XTP_PT_VOID:
-    puts_(o, "void");
+    put_lit(o, "void");
     return;
   case XTP_PT_SINT:
     switch (t.size) {
@@ -107,7 +109,7 @@ static void put_value(out *o, xtp_ptype t, const void *v) {
       break;
     }
     if (s < 0) {
-      puts_(o, "-");
+      put_lit(o, "-");
       u = (uint64_t)0 - (uint64_t)s;
     } else {
       u = (uint64_t)s;
@@ -140,7 +142,7 @@ static void put_value(out *o, xtp_ptype t, const void *v) {
     return;
   }
   case XTP_PT_PTR:
-    puts_(o, "0x");
+    put_lit(o, "0x");
     put_hex(o, (uint64_t)(uintptr_t) * (void *const *)v);
     return;
   case XTP_PT_STR:
@@ -186,15 +188,15 @@ static uint64_t record_entry(const probe *p, void *const *args) {
   xtp_depth++;
   char label[640];
   out o = {label, 0, sizeof label};
-  puts_(&o, "\xe2\x86\x92 "); /* → */
+  put_lit(&o, "\xe2\x86\x92 "); /* → */
   puts_(&o, p->spec.name);
-  puts_(&o, "(");
+  put_lit(&o, "(");
   for (int i = 0; i < p->spec.nargs; i++) {
     if (i)
-      puts_(&o, ", ");
+      put_lit(&o, ", ");
     put_value(&o, p->spec.args[i], args[i]);
   }
-  puts_(&o, ")");
+  put_lit(&o, ")");
   const char *tags[] = {"probe"};
   xt_kv kv[1] = {{"probe", p->spec.name}};
   /* One clock read serves as the event's time and the call's start, one
@@ -226,25 +228,25 @@ static void record_return(const probe *p, const void *ret, uint64_t t0) {
   xtp_depth++;
   char label[256];
   out o = {label, 0, sizeof label};
-  puts_(&o, "\xe2\x86\x90 "); /* ← */
+  put_lit(&o, "\xe2\x86\x90 "); /* ← */
   puts_(&o, p->spec.name);
   char retv[128], dur[24];
   out r = {retv, 0, sizeof retv - 1};
   if (p->spec.ret.kind != XTP_PT_VOID) {
     put_value(&r, p->spec.ret, ret);
-    puts_(&o, " = ");
+    put_lit(&o, " = ");
     put(&o, retv, r.len);
   }
   retv[r.len] = '\0';
   /* The label's microseconds are the field's nanoseconds less their last
    * three digits: one conversion for both. */
   int dl = bg_dec_encode(ns, dur);
-  puts_(&o, " (");
+  put_lit(&o, " (");
   if (dl > 3)
     put(&o, dur, (size_t)dl - 3);
   else
-    puts_(&o, "0");
-  puts_(&o, " \xc2\xb5s)"); /* µs */
+    put_lit(&o, "0");
+  put_lit(&o, " \xc2\xb5s)"); /* µs */
   const char *tags[] = {"probe"};
   xt_kv kv[3] = {{"probe", p->spec.name}, {"duration_ns", dur}, {"return", retv}};
   xt_event_info ev = {.agent = "probe",
