@@ -151,20 +151,31 @@ static void copy_str(char *dst, size_t cap, const char *s, size_t len) {
   dst[len] = '\0';
 }
 
-int xtp_gcall_add(grpc_call *call, int kind, grpc_completion_queue *cq, const char *method,
-                  size_t method_len) {
-  xtp_gcall *r = calloc(1, sizeof *r);
+xtp_gcall *xtp_gcall_new(grpc_call *call, int kind, grpc_completion_queue *cq, const char *method,
+                         size_t method_len) {
+  /* Not calloc: the record is half a KiB, mostly strings written here. */
+  xtp_gcall *r = malloc(sizeof *r);
   if (!r)
-    return -ENOMEM;
+    return NULL;
+  r->next = NULL;
   r->call = call;
   r->refs = 1;
   r->kind = kind;
+  r->status_sent = r->reply_edge = false;
   r->cq = cq;
   copy_str(r->method, sizeof r->method, method ? method : "?", method ? method_len : 1);
-  size_t b = hash2(call, NULL);
+  r->peer[0] = '\0';
+  r->ctx.task = 0;
+  r->ctx.nparents = 0;
+  r->ctx.items = NULL;
+  return r;
+}
+
+void xtp_gcall_insert(xtp_gcall *r) {
+  size_t b = hash2(r->call, NULL);
   xtp_gcall *stale = NULL;
   pthread_mutex_lock(lock_for(b));
-  xtp_gcall **pp = call_slot(b, call);
+  xtp_gcall **pp = call_slot(b, r->call);
   if (*pp) {
     stale = *pp;
     *pp = stale->next;
@@ -176,6 +187,14 @@ int xtp_gcall_add(grpc_call *call, int kind, grpc_completion_queue *cq, const ch
     xtp_gsnap_free(&stale->ctx);
     free(stale);
   }
+}
+
+int xtp_gcall_add(grpc_call *call, int kind, grpc_completion_queue *cq, const char *method,
+                  size_t method_len) {
+  xtp_gcall *r = xtp_gcall_new(call, kind, cq, method, method_len);
+  if (!r)
+    return -ENOMEM;
+  xtp_gcall_insert(r);
   return 0;
 }
 
@@ -213,13 +232,15 @@ void xtp_gcall_set_ctx(grpc_call *call, const bg_context *ctx, bool status_sent)
   pthread_mutex_unlock(lock_for(b));
 }
 
-void xtp_gcall_set_peer(grpc_call *call, const char *peer, bool reply_edge) {
+void xtp_gcall_set_peer(grpc_call *call, const char *peer, bool reply_edge, const bg_context *ctx) {
   size_t b = hash2(call, NULL);
   pthread_mutex_lock(lock_for(b));
   xtp_gcall *r = *call_slot(b, call);
   if (r) {
     copy_str(r->peer, sizeof r->peer, peer, strlen(peer));
     r->reply_edge = reply_edge;
+    if (ctx)
+      xtp_gsnap_take(&r->ctx, ctx);
   }
   pthread_mutex_unlock(lock_for(b));
 }
