@@ -56,41 +56,50 @@ static const char dec_pairs[] =
     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
     "8081828384858687888990919293949596979899";
 
-/* The 8 digits of v < 10^8 (leading zeros included) ending at end. */
-static void put_dec8(char *end, uint32_t v) {
-  for (int k = 0; k < 4; k++, v /= 100) memcpy(end - 2 * (k + 1), dec_pairs + 2 * (v % 100), 2);
-}
-
-/* Two digits per division, in 32-bit arithmetic once the value is split
- * into eight-digit parts: IDs have 19 digits, and these encoders run on the
- * application's threads for every outgoing call. */
+/* Two digits per division, written in place from the end once the length
+ * is known (from the bit length, corrected by one comparison): IDs have 19
+ * digits, and this runs on the application's threads for every outgoing
+ * call. */
 int bg_dec_encode(uint64_t v, char buf[BG_DEC_BUFSZ]) {
-  char tmp[24];
-  size_t n = sizeof tmp;
-  while (v >= 100000000u) {
-    put_dec8(tmp + n, (uint32_t)(v % 100000000u));
-    n -= 8;
-    v /= 100000000u;
-  }
-  uint32_t w = (uint32_t)v;
-  while (w >= 100) {
-    n -= 2;
-    memcpy(tmp + n, dec_pairs + 2 * (w % 100), 2);
-    w /= 100;
-  }
-  if (w >= 10) {
-    n -= 2;
-    memcpy(tmp + n, dec_pairs + 2 * w, 2);
+  static const uint64_t pow10[20] = {1u,
+                                     10u,
+                                     100u,
+                                     1000u,
+                                     10000u,
+                                     100000u,
+                                     1000000u,
+                                     10000000u,
+                                     100000000u,
+                                     1000000000u,
+                                     10000000000u,
+                                     100000000000u,
+                                     1000000000000u,
+                                     10000000000000u,
+                                     100000000000000u,
+                                     1000000000000000u,
+                                     10000000000000000u,
+                                     100000000000000000u,
+                                     1000000000000000000u,
+                                     10000000000000000000u};
+  unsigned len;
+  if (v >= pow10[19]) {
+    /* Past BG_ID_MAX (20 digits): keep the low 19, never overflow buf. */
+    v %= pow10[19];
+    len = 19;
   } else {
-    tmp[--n] = (char)('0' + w);
+    /* floor(log10(v)) + 1, from the bit length (Bit Twiddling Hacks). */
+    unsigned t = (64u - (unsigned)__builtin_clzll(v | 1)) * 1233u >> 12;
+    len = t + 1 - (v < pow10[t]);
+    if (len == 0) len = 1; /* v == 0 */
   }
-  size_t len = sizeof tmp - n;
-  if (len > BG_DEC_BUFSZ - 1) { /* past BG_ID_MAX: keep the low digits, never overflow buf */
-    n += len - (BG_DEC_BUFSZ - 1);
-    len = BG_DEC_BUFSZ - 1;
+  char *p = buf + len;
+  *p = '\0';
+  unsigned n = len;
+  for (; n >= 2; n -= 2, v /= 100) {
+    p -= 2;
+    memcpy(p, dec_pairs + 2 * (v % 100), 2);
   }
-  memcpy(buf, tmp + n, len);
-  buf[len] = '\0';
+  if (n) p[-1] = (char)('0' + v);
   return (int)len;
 }
 

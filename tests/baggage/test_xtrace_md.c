@@ -186,6 +186,18 @@ static void test_xtrace_md_rejects_a_bad_byte_anywhere(void **state) {
 }
 
 /* Encoding and decoding agree with printf and strtoull over the whole range. */
+/* Past BG_ID_MAX the low 19 digits are kept, leading zeros included. */
+static void test_dec_encode_keeps_the_low_digits_past_the_largest_id(void **state) {
+  (void)state;
+  char buf[BG_DEC_BUFSZ];
+  assert_int_equal(bg_dec_encode(UINT64_MAX, buf), 19);
+  assert_string_equal(buf, "8446744073709551615");
+  assert_int_equal(bg_dec_encode(10000000000000000005ull, buf), 19);
+  assert_string_equal(buf, "0000000000000000005");
+  assert_int_equal(bg_dec_encode(9999999999999999999ull, buf), 19);
+  assert_string_equal(buf, "9999999999999999999");
+}
+
 static void test_xtrace_md_agrees_with_libc_on_many_ids(void **state) {
   (void)state;
   uint64_t x = 0x9e3779b97f4a7c15ull;
@@ -232,6 +244,7 @@ int main(void) {
       cmocka_unit_test(test_xtrace_md_rejects_overflow),
       cmocka_unit_test(test_xtrace_md_rejects_a_bad_byte_anywhere),
       cmocka_unit_test(test_xtrace_md_agrees_with_libc_on_many_ids),
+      cmocka_unit_test(test_dec_encode_keeps_the_low_digits_past_the_largest_id),
       cmocka_unit_test(test_xtrace_md_rejects_bad_event_with_good_task),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
