@@ -25,8 +25,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <bsd/string.h>
-
 #include "grpc/shim.h"
 #include "label.h"
 
@@ -80,7 +78,11 @@ static void fetch_peer(grpc_call *call, char *out, size_t cap) {
   grpc_call_get_peer_fn gp = GREAL(grpc_call_get_peer);
   gpr_free_fn fr = GREAL(gpr_free);
   char *p = gp ? gp(call) : NULL;
-  strlcpy(out, p ? p : "?", cap);
+  /* Not strlcpy, which measures the whole source first. */
+  const char *src = p ? p : "?";
+  size_t n = strnlen(src, cap - 1);
+  memcpy(out, src, n);
+  out[n] = '\0';
   if (p && fr)
     fr(p);
 }
