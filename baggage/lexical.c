@@ -56,50 +56,62 @@ static const char dec_pairs[] =
     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
     "8081828384858687888990919293949596979899";
 
-/* Two digits per division, written in place from the end once the length
- * is known (from the bit length, corrected by one comparison): IDs have 19
- * digits, and this runs on the application's threads for every outgoing
- * call. */
-int bg_dec_encode(uint64_t v, char buf[BG_DEC_BUFSZ]) {
-  static const uint64_t pow10[20] = {1u,
-                                     10u,
-                                     100u,
-                                     1000u,
-                                     10000u,
-                                     100000u,
-                                     1000000u,
-                                     10000000u,
-                                     100000000u,
-                                     1000000000u,
-                                     10000000000u,
-                                     100000000000u,
-                                     1000000000000u,
-                                     10000000000000u,
-                                     100000000000000u,
-                                     1000000000000000u,
-                                     10000000000000000u,
-                                     100000000000000000u,
-                                     1000000000000000000u,
-                                     10000000000000000000u};
-  unsigned len;
-  if (v >= pow10[19]) {
-    /* Past BG_ID_MAX (20 digits): keep the low 19, never overflow buf. */
-    v %= pow10[19];
-    len = 19;
-  } else {
-    /* floor(log10(v)) + 1, from the bit length (Bit Twiddling Hacks). */
-    unsigned t = (64u - (unsigned)__builtin_clzll(v | 1)) * 1233u >> 12;
-    len = t + 1 - (v < pow10[t]);
-    if (len == 0) len = 1; /* v == 0 */
-  }
-  char *p = buf + len;
-  *p = '\0';
+/* Exactly eight digits of x < 10^8 at p, in 32-bit arithmetic. */
+static void put8(char *p, uint32_t x) {
+  uint32_t hi = x / 10000, lo = x % 10000;
+  memcpy(p, dec_pairs + 2 * (hi / 100), 2);
+  memcpy(p + 2, dec_pairs + 2 * (hi % 100), 2);
+  memcpy(p + 4, dec_pairs + 2 * (lo / 100), 2);
+  memcpy(p + 6, dec_pairs + 2 * (lo % 100), 2);
+}
+
+/* The digits of x < 10^8 at p, without leading zeros (at least one);
+ * returns their count. */
+static unsigned put_short(char *p, uint32_t x) {
+  static const uint32_t pow10[9] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
+  /* floor(log10(x)) + 1, from the bit length (Bit Twiddling Hacks). */
+  unsigned t = (32u - (unsigned)__builtin_clz(x | 1)) * 1233u >> 12;
+  unsigned len = t + 1 - (x < pow10[t]);
+  if (len == 0) len = 1; /* x == 0 */
+  char *q = p + len;
   unsigned n = len;
-  for (; n >= 2; n -= 2, v /= 100) {
-    p -= 2;
-    memcpy(p, dec_pairs + 2 * (v % 100), 2);
+  for (; n >= 2; n -= 2, x /= 100) {
+    q -= 2;
+    memcpy(q, dec_pairs + 2 * (x % 100), 2);
   }
-  if (n) p[-1] = (char)('0' + v);
+  if (n) q[-1] = (char)('0' + x);
+  return len;
+}
+
+/* IDs have 19 digits and these encoders run on the application's threads
+ * for every outgoing call: the value is cut into eight-digit parts (two
+ * 64-bit divisions at most), each written in 32-bit arithmetic, two digits
+ * per step. */
+int bg_dec_encode(uint64_t v, char buf[BG_DEC_BUFSZ]) {
+  unsigned len;
+  if (v < 100000000u) {
+    len = put_short(buf, (uint32_t)v);
+  } else if (v < 10000000000000000u) {
+    len = put_short(buf, (uint32_t)(v / 100000000u));
+    put8(buf + len, (uint32_t)(v % 100000000u));
+    len += 8;
+  } else {
+    uint64_t top = v / 10000000000000000u, rest = v % 10000000000000000u;
+    if (top >= 1000) {
+      /* Past BG_ID_MAX (20 digits): keep the low 19, zeros included, never
+       * overflow buf. */
+      top %= 1000;
+      memcpy(buf, dec_pairs + 2 * (top / 10), 2);
+      buf[2] = (char)('0' + top % 10);
+      len = 3;
+    } else {
+      len = put_short(buf, (uint32_t)top);
+    }
+    put8(buf + len, (uint32_t)(rest / 100000000u));
+    put8(buf + len + 8, (uint32_t)(rest % 100000000u));
+    len += 16;
+  }
+  buf[len] = '\0';
   return (int)len;
 }
 
