@@ -39,6 +39,10 @@ static inline void xtp_label_mem(xtp_label *l, const char *s, size_t n) {
 
 static inline void xtp_label_str(xtp_label *l, const char *s) { xtp_label_mem(l, s, strlen(s)); }
 
+/* A string literal: its length is known, and the copy compiles to a few
+ * stores (the gRPC labels are built per call, a handful of pieces each). */
+#define xtp_label_lit(l, lit) xtp_label_mem((l), "" lit, sizeof(lit) - 1)
+
 /* Appends each string argument in turn, up to a NULL. */
 static inline void xtp_label_cat(xtp_label *l, ...) {
   va_list ap;

@@ -22,6 +22,7 @@
 typedef struct gthread {
   xtp_gscope adopt;
   bg_context *decode;
+  void *spare; /* a block of XTP_GSPARE_BYTES kept for the next batch */
 } gthread;
 
 static XTP_TLS gthread *self;
@@ -38,6 +39,7 @@ bool xtp_gadopt_active(void) { return self && self->adopt.active; }
 static void thread_state_free(void *p) {
   gthread *g = p;
   free(g->decode);
+  free(g->spare);
   if (g->adopt.active)
     xtp_gsnap_free(&g->adopt.base);
   if (self == g)
@@ -68,6 +70,21 @@ bg_context *xtp_gscratch(void) {
   if (g && !g->decode)
     g->decode = malloc(sizeof *g->decode);
   return g ? g->decode : NULL;
+}
+
+void *xtp_gspare_take(void) {
+  void *p = self ? self->spare : NULL;
+  if (p)
+    self->spare = NULL;
+  return p;
+}
+
+bool xtp_gspare_keep(void *p) {
+  gthread *g = thread_state();
+  if (!g || g->spare)
+    return false;
+  g->spare = p;
+  return true;
 }
 
 void xtp_gadopt_snap(grpc_call *call, const xtp_gsnap *s) {

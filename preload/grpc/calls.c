@@ -25,8 +25,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <bsd/string.h>
-
 #include "grpc/shim.h"
 #include "label.h"
 
@@ -80,7 +78,11 @@ static void fetch_peer(grpc_call *call, char *out, size_t cap) {
   grpc_call_get_peer_fn gp = GREAL(grpc_call_get_peer);
   gpr_free_fn fr = GREAL(gpr_free);
   char *p = gp ? gp(call) : NULL;
-  strlcpy(out, p ? p : "?", cap);
+  /* Not strlcpy, which measures the whole source first. */
+  const char *src = p ? p : "?";
+  size_t n = strnlen(src, cap - 1);
+  memcpy(out, src, n);
+  out[n] = '\0';
   if (p && fr)
     fr(p);
 }
@@ -122,6 +124,9 @@ __attribute__((noinline)) static const char *adopt_arrived(grpc_call *call, cons
   return why;
 }
 
+/* The record is made first and registered last, filled in on the way (a
+ * single table operation): no one else knows the call until next or pluck
+ * returns it. */
 static void server_arrived(const xtp_gtag *t, const void *caller) {
   grpc_call *call = *t->callp;
   const char *method = t->method;
@@ -130,26 +135,27 @@ static void server_arrived(const xtp_gtag *t, const void *caller) {
     method = (const char *)GRPC_SLICE_START_PTR(t->details->method);
     mlen = GRPC_SLICE_LENGTH(t->details->method);
   }
-  if (xtp_gcall_add(call, XTP_GCALL_SERVER, t->call_cq, method, mlen) < 0)
+  xtp_gcall *rec = xtp_gcall_new(call, XTP_GCALL_SERVER, t->call_cq, method, mlen);
+  if (!rec)
     return;
   bool xtrace;
   const char *why = adopt_arrived(call, t, &xtrace);
-  xtp_gcall rec;
-  if (!xtp_gcall_get(call, &rec))
-    return;
-  char peer[96], text[320];
-  fetch_peer(call, peer, sizeof peer);
+  char text[320];
+  fetch_peer(call, rec->peer, sizeof rec->peer);
   /* A caller that sent no xtrace keys (a W3C peer, or one of ours told to
    * send traceparent only) would not read the reply's key: it is not sent
    * unless asked for. */
-  xtp_gcall_set_peer(call, peer, xtrace || xtp_gmd_reply_always());
+  rec->reply_edge = xtrace || xtp_gmd_reply_always();
   xtp_label label;
   xtp_label_init(&label, text, sizeof text);
-  xtp_label_cat(&label, "grpc receive ", rec.method, " from ", peer, NULL);
-  xt_kv kv[] = {{"method", rec.method}, {"peer", peer}, {"metadata_error", why}};
+  xtp_label_lit(&label, "grpc receive ");
+  xtp_label_str(&label, rec->method);
+  xtp_label_lit(&label, " from ");
+  xtp_label_str(&label, rec->peer);
+  xt_kv kv[] = {{"method", rec->method}, {"peer", rec->peer}, {"metadata_error", why}};
   record(&label, kv, why ? 3 : 2, caller);
-  xtp_gcall_set_ctx(call, xt_context_peek(), false);
-  xtp_gsnap_free(&rec.ctx);
+  xtp_gsnap_take(&rec->ctx, xt_context_peek());
+  xtp_gcall_insert(rec);
 }
 
 /* Client: the status of a call was dequeued --------------------------------- */
@@ -178,7 +184,13 @@ static void client_done(const xtp_gtag *t, int success, const void *caller) {
   xtp_label_init(&latency, lat, sizeof lat);
   xtp_label_u64(&latency, (now_ns() - t->start_ns) / 1000);
   xtp_label_init(&label, text, sizeof text);
-  xtp_label_cat(&label, "grpc done ", rec.method, ": ", status_name(st), " in ", lat, " us", NULL);
+  xtp_label_lit(&label, "grpc done ");
+  xtp_label_str(&label, rec.method);
+  xtp_label_lit(&label, ": ");
+  xtp_label_str(&label, status_name(st));
+  xtp_label_lit(&label, " in ");
+  xtp_label_mem(&label, lat, latency.len);
+  xtp_label_lit(&label, " us");
   xt_kv kv[] = {
       {"method", rec.method}, {"peer", rec.peer}, {"status", status_name(st)}, {"latency_us", lat}};
   record(&label, kv, 4, caller);
@@ -439,19 +451,29 @@ typedef struct batch {
 /* The caller's ops, copied to have one op's metadata list swapped for
  * ours; the metadata is to be built into the returned list. NULL when out
  * of memory: the batch then goes out as the caller made it. */
+/* A batch has at most one op of each of gRPC's eight types. */
+_Static_assert(sizeof(swap) + 8 * sizeof(grpc_op) <= XTP_GSPARE_BYTES,
+               "a batch's swap fits the thread's spare block");
+
 static xtp_gmd_out *swap_start(batch *b) {
-  b->sw = malloc(sizeof *b->sw + b->nops * sizeof b->sw->ops[0]);
+  size_t size = sizeof *b->sw + b->nops * sizeof b->sw->ops[0];
+  b->sw = size <= XTP_GSPARE_BYTES ? xtp_gspare_take() : NULL;
+  if (!b->sw)
+    b->sw = malloc(size <= XTP_GSPARE_BYTES ? XTP_GSPARE_BYTES : size);
   if (!b->sw)
     return NULL;
   memcpy(b->sw->ops, b->ops, b->nops * sizeof b->sw->ops[0]);
   return &b->sw->md;
 }
 
-/* The list could not be built: nothing was allocated in it. */
-static void swap_cancel(batch *b) {
-  free(b->sw);
+static void swap_end(batch *b) {
+  if (sizeof *b->sw + b->nops * sizeof b->sw->ops[0] > XTP_GSPARE_BYTES || !xtp_gspare_keep(b->sw))
+    free(b->sw);
   b->sw = NULL;
 }
+
+/* The list could not be built: nothing was allocated in it. */
+static void swap_cancel(batch *b) { swap_end(b); }
 
 static void client_batch(batch *b, const xtp_gcall *rec) {
   const bg_context *ctx = xt_context_peek();
@@ -459,10 +481,12 @@ static void client_batch(batch *b, const xtp_gcall *rec) {
   if (si >= 0 && ctx->task_id) {
     char peer[96], text[320];
     fetch_peer(b->call, peer, sizeof peer);
-    xtp_gcall_set_peer(b->call, peer, false);
     xtp_label label;
     xtp_label_init(&label, text, sizeof text);
-    xtp_label_cat(&label, "grpc call ", rec->method, " to ", peer, NULL);
+    xtp_label_lit(&label, "grpc call ");
+    xtp_label_str(&label, rec->method);
+    xtp_label_lit(&label, " to ");
+    xtp_label_str(&label, peer);
     xt_kv kv[] = {{"method", rec->method}, {"peer", peer}};
     record(&label, kv, 2, b->caller);
     const grpc_op *op = &b->ops[si];
@@ -476,7 +500,7 @@ static void client_batch(batch *b, const xtp_gcall *rec) {
     } else if (md) {
       swap_cancel(b);
     }
-    xtp_gcall_set_ctx(b->call, ctx, false);
+    xtp_gcall_set_peer(b->call, peer, false, ctx);
   }
   int ri = find_op(b->ops, b->nops, GRPC_OP_RECV_STATUS_ON_CLIENT);
   if (ri >= 0 && (ctx->task_id || rec->ctx.task) && rec->cq &&
@@ -506,7 +530,12 @@ static void server_batch(batch *b, const xtp_gcall *rec) {
   char text[320];
   xtp_label label;
   xtp_label_init(&label, text, sizeof text);
-  xtp_label_cat(&label, "grpc reply ", rec->method, ": ", st, " to ", rec->peer, NULL);
+  xtp_label_lit(&label, "grpc reply ");
+  xtp_label_str(&label, rec->method);
+  xtp_label_lit(&label, ": ");
+  xtp_label_str(&label, st);
+  xtp_label_lit(&label, " to ");
+  xtp_label_str(&label, rec->peer);
   xt_kv kv[] = {{"method", rec->method}, {"peer", rec->peer}, {"status", st}};
   uint64_t ev = record(&label, kv, 3, b->caller);
   xtp_gmd_out *md = ev && rec->reply_edge ? swap_start(b) : NULL;
@@ -560,7 +589,7 @@ XTP_HOOK grpc_call_error grpc_call_start_batch(grpc_call *call, const grpc_op *o
   grpc_call_error rc = real(call, b.sw ? b.sw->ops : ops, nops, b.tag, reserved);
   if (b.sw) {
     xtp_gmd_release(&b.sw->md);
-    free(b.sw);
+    swap_end(&b);
   }
   if (rc != GRPC_CALL_OK) {
     if (b.tag_put)

@@ -2,7 +2,7 @@
  * The gRPC shim's tables: calls by pointer, outstanding tags by (queue, tag),
  * method paths by registration handle, and the queues that deliver
  * completions by calling functors. Each is a chained
- * hash whose buckets are guarded by one of a few striped mutexes; every
+ * hash whose buckets are guarded by one of a few striped locks; every
  * operation copies in or out and drops the lock before returning, so no shim
  * lock is ever held across a real gRPC call or application code.
  *
@@ -11,6 +11,7 @@
  * application's last reference goes (grpc_call_unref is mirrored).
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,7 +20,15 @@
 #define NBUCKETS 4096
 #define NSTRIPES 64
 
-static pthread_mutex_t stripes[NSTRIPES] = {[0 ... NSTRIPES - 1] = PTHREAD_MUTEX_INITIALIZER};
+/* A stripe is held for a few loads and stores (a chain walk, a copy of a
+ * record), some ten times per call in each process: a spin lock, whose
+ * uncontended lock and unlock are one atomic operation each, where a mutex
+ * pair cost about 45 instructions. A waiter yields the CPU between looks,
+ * since the holder may have been preempted. One per cache line. */
+typedef struct stripe {
+  _Alignas(64) int held;
+} stripe;
+static stripe stripes[NSTRIPES];
 
 static size_t hash2(const void *a, const void *b) {
   uint64_t x = (uint64_t)(uintptr_t)a * 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)b;
@@ -29,7 +38,15 @@ static size_t hash2(const void *a, const void *b) {
   return (size_t)(x % NBUCKETS);
 }
 
-static pthread_mutex_t *lock_for(size_t bucket) { return &stripes[bucket % NSTRIPES]; }
+static int *lock_for(size_t bucket) { return &stripes[bucket % NSTRIPES].held; }
+
+static void stripe_lock(int *held) {
+  while (__atomic_exchange_n(held, 1, __ATOMIC_ACQUIRE))
+    while (__atomic_load_n(held, __ATOMIC_RELAXED))
+      sched_yield();
+}
+
+static void stripe_unlock(int *held) { __atomic_store_n(held, 0, __ATOMIC_RELEASE); }
 
 /* Snapshots ---------------------------------------------------------------- */
 
@@ -82,7 +99,7 @@ int xtp_gtag_put(const xtp_gtag *t) {
     return -ENOMEM;
   *e = *t;
   size_t b = hash2(t->cq, t->tag);
-  pthread_mutex_lock(lock_for(b));
+  stripe_lock(lock_for(b));
   /* A stale entry for the same (queue, tag) belongs to a batch whose
    * completion went by unseen (a queue drained by something we do not
    * hook): the new one replaces it. */
@@ -96,14 +113,14 @@ int xtp_gtag_put(const xtp_gtag *t) {
   }
   e->next = tags[b];
   tags[b] = e;
-  pthread_mutex_unlock(lock_for(b));
+  stripe_unlock(lock_for(b));
   return 0;
 }
 
 bool xtp_gtag_take(grpc_completion_queue *cq, void *tag, xtp_gtag *out) {
   size_t b = hash2(cq, tag);
   xtp_gtag *found = NULL;
-  pthread_mutex_lock(lock_for(b));
+  stripe_lock(lock_for(b));
   for (xtp_gtag **pp = &tags[b]; *pp; pp = &(*pp)->next) {
     if ((*pp)->cq == cq && (*pp)->tag == tag) {
       found = *pp;
@@ -111,7 +128,7 @@ bool xtp_gtag_take(grpc_completion_queue *cq, void *tag, xtp_gtag *out) {
       break;
     }
   }
-  pthread_mutex_unlock(lock_for(b));
+  stripe_unlock(lock_for(b));
   if (!found)
     return false;
   *out = *found;
@@ -122,14 +139,14 @@ bool xtp_gtag_take(grpc_completion_queue *cq, void *tag, xtp_gtag *out) {
 bool xtp_gtag_pending(grpc_completion_queue *cq, void *tag, int kind) {
   size_t b = hash2(cq, tag);
   bool found = false;
-  pthread_mutex_lock(lock_for(b));
+  stripe_lock(lock_for(b));
   for (const xtp_gtag *e = tags[b]; e; e = e->next) {
     if (e->cq == cq && e->tag == tag) {
       found = e->kind == kind;
       break;
     }
   }
-  pthread_mutex_unlock(lock_for(b));
+  stripe_unlock(lock_for(b));
   return found;
 }
 
@@ -151,38 +168,57 @@ static void copy_str(char *dst, size_t cap, const char *s, size_t len) {
   dst[len] = '\0';
 }
 
-int xtp_gcall_add(grpc_call *call, int kind, grpc_completion_queue *cq, const char *method,
-                  size_t method_len) {
-  xtp_gcall *r = calloc(1, sizeof *r);
+xtp_gcall *xtp_gcall_new(grpc_call *call, int kind, grpc_completion_queue *cq, const char *method,
+                         size_t method_len) {
+  /* Not calloc: the record is half a KiB, mostly strings written here. */
+  xtp_gcall *r = malloc(sizeof *r);
   if (!r)
-    return -ENOMEM;
+    return NULL;
+  r->next = NULL;
   r->call = call;
   r->refs = 1;
   r->kind = kind;
+  r->status_sent = r->reply_edge = false;
   r->cq = cq;
   copy_str(r->method, sizeof r->method, method ? method : "?", method ? method_len : 1);
-  size_t b = hash2(call, NULL);
+  r->peer[0] = '\0';
+  r->ctx.task = 0;
+  r->ctx.nparents = 0;
+  r->ctx.items = NULL;
+  return r;
+}
+
+void xtp_gcall_insert(xtp_gcall *r) {
+  size_t b = hash2(r->call, NULL);
   xtp_gcall *stale = NULL;
-  pthread_mutex_lock(lock_for(b));
-  xtp_gcall **pp = call_slot(b, call);
+  stripe_lock(lock_for(b));
+  xtp_gcall **pp = call_slot(b, r->call);
   if (*pp) {
     stale = *pp;
     *pp = stale->next;
   }
   r->next = calls[b];
   calls[b] = r;
-  pthread_mutex_unlock(lock_for(b));
+  stripe_unlock(lock_for(b));
   if (stale) {
     xtp_gsnap_free(&stale->ctx);
     free(stale);
   }
+}
+
+int xtp_gcall_add(grpc_call *call, int kind, grpc_completion_queue *cq, const char *method,
+                  size_t method_len) {
+  xtp_gcall *r = xtp_gcall_new(call, kind, cq, method, method_len);
+  if (!r)
+    return -ENOMEM;
+  xtp_gcall_insert(r);
   return 0;
 }
 
 bool xtp_gcall_get(grpc_call *call, xtp_gcall *out) {
   size_t b = hash2(call, NULL);
   bool found = false;
-  pthread_mutex_lock(lock_for(b));
+  stripe_lock(lock_for(b));
   xtp_gcall *r = *call_slot(b, call);
   if (r) {
     /* Field by field: the snapshot's items need a copy of their own. */
@@ -198,39 +234,41 @@ bool xtp_gcall_get(grpc_call *call, xtp_gcall *out) {
     xtp_gsnap_copy(&out->ctx, &r->ctx);
     found = true;
   }
-  pthread_mutex_unlock(lock_for(b));
+  stripe_unlock(lock_for(b));
   return found;
 }
 
 void xtp_gcall_set_ctx(grpc_call *call, const bg_context *ctx, bool status_sent) {
   size_t b = hash2(call, NULL);
-  pthread_mutex_lock(lock_for(b));
+  stripe_lock(lock_for(b));
   xtp_gcall *r = *call_slot(b, call);
   if (r) {
     xtp_gsnap_take(&r->ctx, ctx);
     r->status_sent = r->status_sent || status_sent;
   }
-  pthread_mutex_unlock(lock_for(b));
+  stripe_unlock(lock_for(b));
 }
 
-void xtp_gcall_set_peer(grpc_call *call, const char *peer, bool reply_edge) {
+void xtp_gcall_set_peer(grpc_call *call, const char *peer, bool reply_edge, const bg_context *ctx) {
   size_t b = hash2(call, NULL);
-  pthread_mutex_lock(lock_for(b));
+  stripe_lock(lock_for(b));
   xtp_gcall *r = *call_slot(b, call);
   if (r) {
     copy_str(r->peer, sizeof r->peer, peer, strlen(peer));
     r->reply_edge = reply_edge;
+    if (ctx)
+      xtp_gsnap_take(&r->ctx, ctx);
   }
-  pthread_mutex_unlock(lock_for(b));
+  stripe_unlock(lock_for(b));
 }
 
 void xtp_gcall_ref(grpc_call *call) {
   size_t b = hash2(call, NULL);
-  pthread_mutex_lock(lock_for(b));
+  stripe_lock(lock_for(b));
   xtp_gcall *r = *call_slot(b, call);
   if (r)
     r->refs++;
-  pthread_mutex_unlock(lock_for(b));
+  stripe_unlock(lock_for(b));
 }
 
 /* Runs before the real unref: once that returns, the pointer may already
@@ -238,13 +276,13 @@ void xtp_gcall_ref(grpc_call *call) {
 void xtp_gcall_unref(grpc_call *call) {
   size_t b = hash2(call, NULL);
   xtp_gcall *gone = NULL;
-  pthread_mutex_lock(lock_for(b));
+  stripe_lock(lock_for(b));
   xtp_gcall **pp = call_slot(b, call);
   if (*pp && --(*pp)->refs <= 0) {
     gone = *pp;
     *pp = gone->next;
   }
-  pthread_mutex_unlock(lock_for(b));
+  stripe_unlock(lock_for(b));
   if (gone) {
     xtp_gsnap_free(&gone->ctx);
     free(gone);
@@ -367,14 +405,13 @@ void xtp_gcq_forget(grpc_completion_queue *cq) {
 
 /* The child's table locks start free: a lock held by one of the parent's
  * other threads at the fork would otherwise stay held for good. The locks
- * are not taken across the fork, unlike the thread table's: they are 66,
- * more than a sanitizer's deadlock detector lets one thread hold (64), and
- * gRPC itself does not carry a channel or server into a fork child (only
- * with GRPC_ENABLE_FORK_SUPPORT, and then it builds its own state anew), so
- * an entry caught mid-update there is not used. */
+ * are not taken across the fork, unlike the thread table's: gRPC itself
+ * does not carry a channel or server into a fork child (only with
+ * GRPC_ENABLE_FORK_SUPPORT, and then it builds its own state anew), so an
+ * entry caught mid-update there is not used. */
 void xtp_grpc_after_fork_child(void) {
   for (int i = 0; i < NSTRIPES; i++)
-    pthread_mutex_init(&stripes[i], NULL);
+    __atomic_store_n(&stripes[i].held, 0, __ATOMIC_RELAXED);
   pthread_mutex_init(&names_lock, NULL);
   pthread_mutex_init(&cbqs_lock, NULL);
 }

@@ -100,18 +100,23 @@ static int start_copy(xtp_gmd_out *out, const grpc_metadata *md, size_t n) {
   return 0;
 }
 
-/* Appends key: value unless the caller's part of the list has the key. */
-static void add(xtp_gmd_out *out, size_t caller_n, const char *key, const char *value, size_t len) {
+/* Appends key: value unless the caller's part of the list has the key.
+ * The key is one of the literals above, which live as long as the process
+ * (the preload is never unloaded): a static slice, which gRPC neither
+ * copies nor counts references to. The value is copied, since gRPC keeps
+ * it after start_batch returns. */
+static void add(xtp_gmd_out *out, size_t caller_n, const char *key, size_t key_len,
+                const char *value, size_t len) {
   if (has_key(out->array, caller_n, key) || out->added == XTP_GMD_MAX)
     return;
   grpc_slice_from_copied_buffer_fn mk = GREAL(grpc_slice_from_copied_buffer);
-  if (!mk)
+  grpc_slice_from_static_buffer_fn mk_static = GREAL(grpc_slice_from_static_buffer);
+  if (!mk || !mk_static)
     return;
   grpc_metadata *m = &out->array[out->count];
   memset(m, 0, sizeof *m);
-  m->key = mk(key, strlen(key));
+  m->key = mk_static(key, key_len);
   m->value = mk(value, len);
-  out->slices[out->nslices++] = m->key;
   out->slices[out->nslices++] = m->value;
   out->count++;
   out->added++;
@@ -132,23 +137,23 @@ int xtp_gmd_build_request(xtp_gmd_out *out, const grpc_metadata *md, size_t n,
       xtp_gmd_release(out);
       return tl;
     }
-    add(out, n, KEY_TASK, task, (size_t)tl);
+    add(out, n, KEY_TASK, sizeof KEY_TASK - 1, task, (size_t)tl);
     if (event[0])
-      add(out, n, KEY_EVENT, event, strlen(event));
+      add(out, n, KEY_EVENT, sizeof KEY_EVENT - 1, event, strlen(event));
   }
   if (!(prop & XTP_GPROP_W3C))
     return 0;
   char tp[BG_TRACEPARENT_BUFSZ];
   int pl = bg_traceparent_encode(ctx, tp);
   if (pl > 0)
-    add(out, n, KEY_TRACEPARENT, tp, (size_t)pl);
+    add(out, n, KEY_TRACEPARENT, sizeof KEY_TRACEPARENT - 1, tp, (size_t)pl);
   /* On the heap: the hook's whole stack stays within 2 KiB, and baggage
    * is rare. */
   char *bag = ctx->items.count ? malloc(BAGGAGE_MAX) : NULL;
   if (bag) {
     int bl = bg_w3c_baggage_encode(&ctx->items, bag, BAGGAGE_MAX);
     if (bl > 0)
-      add(out, n, KEY_BAGGAGE, bag, (size_t)bl);
+      add(out, n, KEY_BAGGAGE, sizeof KEY_BAGGAGE - 1, bag, (size_t)bl);
     free(bag);
   }
   return 0;
@@ -159,7 +164,7 @@ int xtp_gmd_build_trailing(xtp_gmd_out *out, const grpc_metadata *md, size_t n, 
   int rc = start_copy(out, md, n);
   if (rc < 0)
     return rc;
-  add(out, n, KEY_EVENT, ev, (size_t)bg_dec_encode(event_id, ev));
+  add(out, n, KEY_EVENT, sizeof KEY_EVENT - 1, ev, (size_t)bg_dec_encode(event_id, ev));
   return 0;
 }
 
@@ -237,20 +242,6 @@ int xtp_gmd_parse_request(const grpc_metadata_array *md, bg_context *out, const 
   return have;
 }
 
-/* Decimal 1..2^63-1, digits only: what bg_xtrace_md_decode accepts for an
- * event, without a whole context to decode into. */
-static uint64_t parse_id(const char *s, size_t len) {
-  if (len == 0 || len > 19)
-    return 0;
-  uint64_t v = 0;
-  for (size_t i = 0; i < len; i++) {
-    if (s[i] < '0' || s[i] > '9')
-      return 0;
-    v = v * 10 + (uint64_t)(s[i] - '0');
-  }
-  return v <= (uint64_t)BG_ID_MAX ? v : 0;
-}
-
 uint64_t xtp_gmd_parse_trailing(const grpc_metadata_array *md, bool *malformed) {
   found event = {0};
   *malformed = false;
@@ -259,7 +250,11 @@ uint64_t xtp_gmd_parse_trailing(const grpc_metadata_array *md, bool *malformed) 
       note(&event, &md->metadata[i]);
   if (!event.count)
     return 0;
-  uint64_t id = event.count == 1 ? parse_id(SLICE_ARGS(event.v)) : 0;
+  /* What bg_xtrace_md_decode accepts for an event, without a whole context
+   * to decode into. */
+  uint64_t id = 0;
+  if (event.count == 1 && bg_dec_decode(SLICE_ARGS(event.v), &id) < 0)
+    id = 0;
   *malformed = id == 0;
   return id;
 }

@@ -59,6 +59,7 @@ extern "C" {
   X(void, grpc_call_unref, (grpc_call *))                                                          \
   X(char *, grpc_call_get_peer, (grpc_call *))                                                     \
   X(grpc_slice, grpc_slice_from_copied_buffer, (const char *, size_t))                             \
+  X(grpc_slice, grpc_slice_from_static_buffer, (const void *, size_t))                             \
   X(void, grpc_slice_unref, (grpc_slice))                                                          \
   X(void, gpr_free, (void *))
 
@@ -139,14 +140,19 @@ bool xtp_gtag_take(grpc_completion_queue *cq, void *tag, xtp_gtag *out);
 bool xtp_gtag_pending(grpc_completion_queue *cq, void *tag, int kind);
 
 /* Registers a call with one reference; replaces a stale record for a reused
- * pointer. */
+ * pointer. _new makes the record without registering it (the caller fills
+ * it in first, then _insert registers it as _add does). */
+xtp_gcall *xtp_gcall_new(grpc_call *call, int kind, grpc_completion_queue *cq, const char *method,
+                         size_t method_len);
+void xtp_gcall_insert(xtp_gcall *r);
 int xtp_gcall_add(grpc_call *call, int kind, grpc_completion_queue *cq, const char *method,
                   size_t method_len);
 /* Copies the record (snapshot items included; free with xtp_gsnap_free). */
 bool xtp_gcall_get(grpc_call *call, xtp_gcall *out);
 void xtp_gcall_set_ctx(grpc_call *call, const bg_context *ctx, bool status_sent);
-/* reply_edge: a server call's reply is to carry its event ID. */
-void xtp_gcall_set_peer(grpc_call *call, const char *peer, bool reply_edge);
+/* reply_edge: a server call's reply is to carry its event ID; ctx, unless
+ * NULL, is stored as by set_ctx. */
+void xtp_gcall_set_peer(grpc_call *call, const char *peer, bool reply_edge, const bg_context *ctx);
 void xtp_gcall_ref(grpc_call *call);
 void xtp_gcall_unref(grpc_call *call);
 
@@ -171,7 +177,7 @@ typedef struct xtp_gmd_out {
   grpc_metadata *array; /* the caller's entries followed by ours */
   size_t count;
   size_t added;
-  grpc_slice slices[2 * XTP_GMD_MAX];
+  grpc_slice slices[XTP_GMD_MAX]; /* the values, to unref (the keys are static) */
   size_t nslices;
   grpc_metadata inline_array[XTP_GMD_INLINE];
 } xtp_gmd_out;
@@ -223,6 +229,15 @@ void xtp_gadopt_release(void);
 void xtp_gadopt_release_before_wait(void);
 /* The thread's space to decode a request's context into, or NULL. */
 bg_context *xtp_gscratch(void);
+/* A batch's copy of its ops and metadata (about 1.6 KiB) is past malloc's
+ * per-thread cache, and a malloc and free of it cost more than the rest of
+ * the batch hook: each thread keeps one block of XTP_GSPARE_BYTES for the
+ * next batch. take returns it (NULL when the thread has none, or it is in
+ * use by a batch further up the stack); keep gives it back, false when the
+ * thread already has one (the caller frees p). */
+#define XTP_GSPARE_BYTES 2048
+void *xtp_gspare_take(void);
+bool xtp_gspare_keep(void *p);
 
 /* Around a callback queue's functor: set the thread's adoption aside,
  * adopt s (for call, or NULL), and put everything back afterwards (a server

@@ -171,6 +171,50 @@ static void test_xtrace_md_rejects_overflow(void **state) {
   expect_task_rejected("00009223372036854775808");
 }
 
+/* The decoder reads eight digits at a time: a bad byte must be caught in
+ * every lane of every block, and next to the digits' range on both sides. */
+static void test_xtrace_md_rejects_a_bad_byte_anywhere(void **state) {
+  (void)state;
+  static const char bad[] = {'/', ':', 'a', ' ', '\x7f', (char)0x80, (char)0xb0, (char)0xf9};
+  for (size_t pos = 0; pos < 19; pos++) {
+    for (size_t b = 0; b < sizeof bad; b++) {
+      char s[] = "1234567890123456789";
+      s[pos] = bad[b];
+      expect_task_rejected(s);
+    }
+  }
+}
+
+/* Encoding and decoding agree with printf and strtoull over the whole range. */
+/* Past BG_ID_MAX the low 19 digits are kept, leading zeros included. */
+static void test_dec_encode_keeps_the_low_digits_past_the_largest_id(void **state) {
+  (void)state;
+  char buf[BG_DEC_BUFSZ];
+  assert_int_equal(bg_dec_encode(UINT64_MAX, buf), 19);
+  assert_string_equal(buf, "8446744073709551615");
+  assert_int_equal(bg_dec_encode(10000000000000000005ull, buf), 19);
+  assert_string_equal(buf, "0000000000000000005");
+  assert_int_equal(bg_dec_encode(9999999999999999999ull, buf), 19);
+  assert_string_equal(buf, "9999999999999999999");
+}
+
+static void test_xtrace_md_agrees_with_libc_on_many_ids(void **state) {
+  (void)state;
+  uint64_t x = 0x9e3779b97f4a7c15ull;
+  for (int i = 0; i < 20000; i++) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    uint64_t v = (x >> 1) >> (i % 63); /* every digit count */
+    if (v == 0) continue;
+    char want[32], got[BG_DEC_BUFSZ];
+    int n = snprintf(want, sizeof want, "%llu", (unsigned long long)v);
+    assert_int_equal(bg_dec_encode(v, got), n);
+    assert_string_equal(got, want);
+    assert_int_equal(decode(got, got), 0);
+    assert_true(out.task_id == v);
+    assert_true(out.nparents == 1 && out.parents[0] == v);
+  }
+}
+
 static void test_xtrace_md_rejects_bad_event_with_good_task(void **state) {
   (void)state;
   fill_context(&out);
@@ -198,6 +242,9 @@ int main(void) {
       cmocka_unit_test(test_xtrace_md_rejects_spaces),
       cmocka_unit_test(test_xtrace_md_rejects_non_digits),
       cmocka_unit_test(test_xtrace_md_rejects_overflow),
+      cmocka_unit_test(test_xtrace_md_rejects_a_bad_byte_anywhere),
+      cmocka_unit_test(test_xtrace_md_agrees_with_libc_on_many_ids),
+      cmocka_unit_test(test_dec_encode_keeps_the_low_digits_past_the_largest_id),
       cmocka_unit_test(test_xtrace_md_rejects_bad_event_with_good_task),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

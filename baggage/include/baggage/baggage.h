@@ -75,6 +75,10 @@ uint64_t bg_id_fresh(void);
  * bits (a latency in µs) may use it too. */
 int bg_dec_encode(uint64_t v, char out[BG_DEC_BUFSZ]);
 
+/* An ID in decimal, as the xtrace keys carry it: digits only (leading zeros
+ * allowed), 1..BG_ID_MAX. 0 and *out set, or -EINVAL. */
+int bg_dec_decode(const char *s, size_t len, uint64_t *out);
+
 /* Makes every thread's generator reseed before its next ID. A forked child
  * calls it so that parent and child never produce the same sequence. */
 void bg_id_reseed_all(void);

@@ -30,6 +30,7 @@ static grpc_slice make_slice(const void *p, size_t n, int copy) {
 
 grpc_slice grpc_slice_from_copied_buffer(const char *p, size_t n) { return make_slice(p, n, 1); }
 grpc_slice grpc_slice_from_static_string(const char *s) { return make_slice(s, strlen(s), 0); }
+grpc_slice grpc_slice_from_static_buffer(const void *p, size_t n) { return make_slice(p, n, 0); }
 
 void grpc_slice_unref(grpc_slice s) {
   if (s.refcount == (struct grpc_slice_refcount *)&owned)
