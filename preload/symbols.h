@@ -1,8 +1,9 @@
 /*
  * Every libc function the preload calls "for real", as one X-macro list, so
  * the table in common.c, the typedefs and the index enum cannot drift apart.
- * X(return type, name, parameter list). Variadic hooks forward to the v-form,
- * so only v-forms appear here for them.
+ * X(return type, name, parameter list). Variadic hooks forward to the v-form;
+ * the printf family's own names are here for the stubs' pass-through
+ * (logging/stdio.c).
  */
 #ifndef XTP_SYMBOLS_H
 #define XTP_SYMBOLS_H
@@ -43,6 +44,10 @@
   X(int, pthread_mutex_unlock, (pthread_mutex_t *))                                                \
   /* stdio and fd logging */                                                                       \
   X(int, vfprintf, (FILE *, const char *, va_list))                                                \
+  X(int, printf, (const char *, ...))                                                              \
+  X(int, fprintf, (FILE *, const char *, ...))                                                     \
+  X(int, __printf_chk, (int, const char *, ...))                                                   \
+  X(int, __fprintf_chk, (FILE *, int, const char *, ...))                                          \
   X(int, __vfprintf_chk, (FILE *, int, const char *, va_list))                                     \
   X(int, vdprintf, (int, const char *, va_list))                                                   \
   X(int, __vdprintf_chk, (int, int, const char *, va_list))                                        \

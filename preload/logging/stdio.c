@@ -21,6 +21,7 @@
  * space is formatted twice (into a heap buffer).
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,34 +127,110 @@ XTP_HOOK int __vprintf_chk(int flag, const char *fmt, va_list ap) {
 
 /* The variadic forms: the caller's address is taken here, in the hook, and
  * the v-form does the rest. */
-XTP_HOOK int fprintf(FILE *fp, const char *fmt, ...) {
+/* The variadic hooks. On x86-64 the exported names are the stubs below,
+ * and these are their slow paths. */
+#if defined(__x86_64__)
+#define XTP_PRINTF_HOOK __attribute__((visibility("hidden"), used))
+#define PRINTF_NAME(name) xtp_slow_##name
+#else
+#define XTP_PRINTF_HOOK XTP_HOOK
+#define PRINTF_NAME(name) name
+#endif
+
+/* The real function of a variadic hook, for the stubs' pass-through: set by
+ * the slow path the first time it passes a call through (the pointer, once
+ * found, never changes). Order: printf, fprintf, __printf_chk, __fprintf_chk. */
+XTP_PRINTF_HOOK void *xtp_printf_pass[4];
+
+XTP_PRINTF_HOOK int PRINTF_NAME(fprintf)(FILE *fp, const char *fmt, ...) {
+  if (!xtp_printf_pass[1] && xtp_stream_pass_through(xtp_stream_of(fp)))
+    __atomic_store_n(&xtp_printf_pass[1], (void *)REAL_FAST(fprintf), __ATOMIC_RELAXED);
   va_list ap;
   va_start(ap, fmt);
   int r = hook_vfprintf(fp, -1, fmt, ap, XTP_CALLER);
   va_end(ap);
   return r;
 }
-XTP_HOOK int printf(const char *fmt, ...) {
+XTP_PRINTF_HOOK int PRINTF_NAME(printf)(const char *fmt, ...) {
+  if (!xtp_printf_pass[0] && xtp_stream_pass_through(XTP_OUT_STDOUT))
+    __atomic_store_n(&xtp_printf_pass[0], (void *)REAL_FAST(printf), __ATOMIC_RELAXED);
   va_list ap;
   va_start(ap, fmt);
   int r = hook_vfprintf(stdout, -1, fmt, ap, XTP_CALLER);
   va_end(ap);
   return r;
 }
-XTP_HOOK int __fprintf_chk(FILE *fp, int flag, const char *fmt, ...) {
+XTP_PRINTF_HOOK int PRINTF_NAME(__fprintf_chk)(FILE *fp, int flag, const char *fmt, ...) {
+  if (!xtp_printf_pass[3] && xtp_stream_pass_through(xtp_stream_of(fp)))
+    __atomic_store_n(&xtp_printf_pass[3], (void *)REAL_FAST(__fprintf_chk), __ATOMIC_RELAXED);
   va_list ap;
   va_start(ap, fmt);
   int r = hook_vfprintf(fp, flag, fmt, ap, XTP_CALLER);
   va_end(ap);
   return r;
 }
-XTP_HOOK int __printf_chk(int flag, const char *fmt, ...) {
+XTP_PRINTF_HOOK int PRINTF_NAME(__printf_chk)(int flag, const char *fmt, ...) {
+  if (!xtp_printf_pass[2] && xtp_stream_pass_through(XTP_OUT_STDOUT))
+    __atomic_store_n(&xtp_printf_pass[2], (void *)REAL_FAST(__printf_chk), __ATOMIC_RELAXED);
   va_list ap;
   va_start(ap, fmt);
   int r = hook_vfprintf(stdout, flag, fmt, ap, XTP_CALLER);
   va_end(ap);
   return r;
 }
+
+#if defined(__x86_64__)
+/* A call on a stream that is not traced must cost next to nothing, and a
+ * filter makes millions: the C hooks above spend 40 to 50 instructions in
+ * the variadic prologue (spilling every argument register) and their frame
+ * before the real call. These stubs decide pass-through from the registers
+ * as they arrive and jump to the real function, which returns straight to
+ * the program; anything else (a traced stream, start-up, a real function
+ * not found yet) jumps to the C hook with the arguments untouched (%al,
+ * the count of vector registers, included). The decision is the C one
+ * (xtp_stream_pass_through): a FILE other than stdout and stderr always
+ * passes; stdout or stderr passes while tracing with its family off. */
+_Static_assert(offsetof(xtp_config, families) == 0, "the stubs read families at xtp_cfg");
+_Static_assert(XTP_TRACED == 2 && XTP_FAM_STDOUT == 2 && XTP_FAM_STDERR == 4,
+               "the stubs' constants");
+
+#define PRINTF_STUB_HEAD(name)                                                                     \
+  ".text\n.p2align 4\n.globl " #name "\n.type " #name ", @function\n" #name ":\n.cfi_startproc\n"
+/* Pass: the real function if found yet (9: the C hook otherwise). */
+#define PRINTF_STUB_TAIL(name, idx)                                                                \
+  "  movq xtp_printf_pass+8*" #idx "(%rip), %r11\n"                                                \
+  "  testq %r11, %r11\n"                                                                           \
+  "  jz 9f\n"                                                                                      \
+  "  jmp *%r11\n"                                                                                  \
+  "9:\n"                                                                                           \
+  "  jmp xtp_slow_" #name "\n"                                                                     \
+  ".cfi_endproc\n.size " #name ", .-" #name "\n"
+/* stdout: its family on while tracing, or not tracing, takes the C hook. */
+#define PRINTF_STDOUT_CHECK                                                                        \
+  "  cmpl $2, xtp_state(%rip)\n"                                                                   \
+  "  jne 9f\n"                                                                                     \
+  "  testl $2, xtp_cfg(%rip)\n"                                                                    \
+  "  jnz 9f\n"
+/* fp in %rdi: another FILE passes at once; stdout and stderr as above. */
+#define PRINTF_FILE_CHECK                                                                          \
+  "  movq stdout@GOTPCREL(%rip), %r11\n"                                                           \
+  "  cmpq (%r11), %rdi\n"                                                                          \
+  "  je 1f\n"                                                                                      \
+  "  movq stderr@GOTPCREL(%rip), %r11\n"                                                           \
+  "  cmpq (%r11), %rdi\n"                                                                          \
+  "  jne 3f\n"                                                                                     \
+  "  cmpl $2, xtp_state(%rip)\n"                                                                   \
+  "  jne 9f\n"                                                                                     \
+  "  testl $4, xtp_cfg(%rip)\n"                                                                    \
+  "  jnz 9f\n"                                                                                     \
+  "  jmp 3f\n"                                                                                     \
+  "1:\n" PRINTF_STDOUT_CHECK "3:\n"
+
+__asm__(PRINTF_STUB_HEAD(printf) PRINTF_STDOUT_CHECK PRINTF_STUB_TAIL(printf, 0));
+__asm__(PRINTF_STUB_HEAD(fprintf) PRINTF_FILE_CHECK PRINTF_STUB_TAIL(fprintf, 1));
+__asm__(PRINTF_STUB_HEAD(__printf_chk) PRINTF_STDOUT_CHECK PRINTF_STUB_TAIL(__printf_chk, 2));
+__asm__(PRINTF_STUB_HEAD(__fprintf_chk) PRINTF_FILE_CHECK PRINTF_STUB_TAIL(__fprintf_chk, 3));
+#endif
 
 /* Unformatted output ------------------------------------------------------ */
 
