@@ -2,7 +2,7 @@
  * Every libc function the preload calls "for real", as one X-macro list, so
  * the table in common.c, the typedefs and the index enum cannot drift apart.
  * X(return type, name, parameter list). Variadic hooks forward to the v-form;
- * the printf family's own names are here for the stubs' pass-through
+ * the printf family's own names are here for their trampolines' pass-through
  * (logging/stdio.c).
  */
 #ifndef XTP_SYMBOLS_H

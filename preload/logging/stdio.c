@@ -126,9 +126,9 @@ XTP_HOOK int __vprintf_chk(int flag, const char *fmt, va_list ap) {
 }
 
 /* The variadic forms: the caller's address is taken here, in the hook, and
- * the v-form does the rest. */
-/* The variadic hooks. On x86-64 the exported names are the stubs below,
- * and these are their slow paths. */
+ * the v-form does the rest. On x86-64 the exported names are the
+ * trampolines below, and these are what they jump to when a call is not
+ * simply passed on. */
 #if defined(__x86_64__)
 #define XTP_PRINTF_HOOK __attribute__((visibility("hidden"), used))
 #define PRINTF_NAME(name) xtp_slow_##name
@@ -137,14 +137,23 @@ XTP_HOOK int __vprintf_chk(int flag, const char *fmt, va_list ap) {
 #define PRINTF_NAME(name) name
 #endif
 
-/* The real function of a variadic hook, for the stubs' pass-through: set by
- * the slow path the first time it passes a call through (the pointer, once
- * found, never changes). Order: printf, fprintf, __printf_chk, __fprintf_chk. */
+/* The real function of each variadic hook, for the trampolines: filled in
+ * the first time the hook passes a call on (the pointer, once found, never
+ * changes). Order: printf, fprintf, __printf_chk, __fprintf_chk. */
 XTP_PRINTF_HOOK void *xtp_printf_pass[4];
 
+/* Called by hook k for a call on stream s; sym is its real function. */
+static inline void learn_pass(int k, int s, int sym) {
+#if defined(__x86_64__)
+  if (!__atomic_load_n(&xtp_printf_pass[k], __ATOMIC_RELAXED) && xtp_stream_pass_through(s))
+    __atomic_store_n(&xtp_printf_pass[k], xtp_real_fast(sym), __ATOMIC_RELAXED);
+#else
+  (void)k, (void)s, (void)sym;
+#endif
+}
+
 XTP_PRINTF_HOOK int PRINTF_NAME(fprintf)(FILE *fp, const char *fmt, ...) {
-  if (!xtp_printf_pass[1] && xtp_stream_pass_through(xtp_stream_of(fp)))
-    __atomic_store_n(&xtp_printf_pass[1], (void *)REAL_FAST(fprintf), __ATOMIC_RELAXED);
+  learn_pass(1, xtp_stream_of(fp), XTP_SYM_fprintf);
   va_list ap;
   va_start(ap, fmt);
   int r = hook_vfprintf(fp, -1, fmt, ap, XTP_CALLER);
@@ -152,8 +161,7 @@ XTP_PRINTF_HOOK int PRINTF_NAME(fprintf)(FILE *fp, const char *fmt, ...) {
   return r;
 }
 XTP_PRINTF_HOOK int PRINTF_NAME(printf)(const char *fmt, ...) {
-  if (!xtp_printf_pass[0] && xtp_stream_pass_through(XTP_OUT_STDOUT))
-    __atomic_store_n(&xtp_printf_pass[0], (void *)REAL_FAST(printf), __ATOMIC_RELAXED);
+  learn_pass(0, XTP_OUT_STDOUT, XTP_SYM_printf);
   va_list ap;
   va_start(ap, fmt);
   int r = hook_vfprintf(stdout, -1, fmt, ap, XTP_CALLER);
@@ -161,8 +169,7 @@ XTP_PRINTF_HOOK int PRINTF_NAME(printf)(const char *fmt, ...) {
   return r;
 }
 XTP_PRINTF_HOOK int PRINTF_NAME(__fprintf_chk)(FILE *fp, int flag, const char *fmt, ...) {
-  if (!xtp_printf_pass[3] && xtp_stream_pass_through(xtp_stream_of(fp)))
-    __atomic_store_n(&xtp_printf_pass[3], (void *)REAL_FAST(__fprintf_chk), __ATOMIC_RELAXED);
+  learn_pass(3, xtp_stream_of(fp), XTP_SYM___fprintf_chk);
   va_list ap;
   va_start(ap, fmt);
   int r = hook_vfprintf(fp, flag, fmt, ap, XTP_CALLER);
@@ -170,8 +177,7 @@ XTP_PRINTF_HOOK int PRINTF_NAME(__fprintf_chk)(FILE *fp, int flag, const char *f
   return r;
 }
 XTP_PRINTF_HOOK int PRINTF_NAME(__printf_chk)(int flag, const char *fmt, ...) {
-  if (!xtp_printf_pass[2] && xtp_stream_pass_through(XTP_OUT_STDOUT))
-    __atomic_store_n(&xtp_printf_pass[2], (void *)REAL_FAST(__printf_chk), __ATOMIC_RELAXED);
+  learn_pass(2, XTP_OUT_STDOUT, XTP_SYM___printf_chk);
   va_list ap;
   va_start(ap, fmt);
   int r = hook_vfprintf(stdout, flag, fmt, ap, XTP_CALLER);
@@ -183,21 +189,21 @@ XTP_PRINTF_HOOK int PRINTF_NAME(__printf_chk)(int flag, const char *fmt, ...) {
 /* A call on a stream that is not traced must cost next to nothing, and a
  * filter makes millions: the C hooks above spend 40 to 50 instructions in
  * the variadic prologue (spilling every argument register) and their frame
- * before the real call. These stubs decide pass-through from the registers
+ * before the real call. These trampolines decide pass-through from the registers
  * as they arrive and jump to the real function, which returns straight to
  * the program; anything else (a traced stream, start-up, a real function
  * not found yet) jumps to the C hook with the arguments untouched (%al,
  * the count of vector registers, included). The decision is the C one
  * (xtp_stream_pass_through): a FILE other than stdout and stderr always
  * passes; stdout or stderr passes while tracing with its family off. */
-_Static_assert(offsetof(xtp_config, families) == 0, "the stubs read families at xtp_cfg");
+_Static_assert(offsetof(xtp_config, families) == 0, "the trampolines read families at xtp_cfg");
 _Static_assert(XTP_TRACED == 2 && XTP_FAM_STDOUT == 2 && XTP_FAM_STDERR == 4,
-               "the stubs' constants");
+               "the trampolines' constants");
 
-#define PRINTF_STUB_HEAD(name)                                                                     \
+#define PRINTF_TRAMPOLINE_HEAD(name)                                                               \
   ".text\n.p2align 4\n.globl " #name "\n.type " #name ", @function\n" #name ":\n.cfi_startproc\n"
 /* Pass: the real function if found yet (9: the C hook otherwise). */
-#define PRINTF_STUB_TAIL(name, idx)                                                                \
+#define PRINTF_TRAMPOLINE_TAIL(name, idx)                                                          \
   "  movq xtp_printf_pass+8*" #idx "(%rip), %r11\n"                                                \
   "  testq %r11, %r11\n"                                                                           \
   "  jz 9f\n"                                                                                      \
@@ -226,10 +232,12 @@ _Static_assert(XTP_TRACED == 2 && XTP_FAM_STDOUT == 2 && XTP_FAM_STDERR == 4,
   "  jmp 3f\n"                                                                                     \
   "1:\n" PRINTF_STDOUT_CHECK "3:\n"
 
-__asm__(PRINTF_STUB_HEAD(printf) PRINTF_STDOUT_CHECK PRINTF_STUB_TAIL(printf, 0));
-__asm__(PRINTF_STUB_HEAD(fprintf) PRINTF_FILE_CHECK PRINTF_STUB_TAIL(fprintf, 1));
-__asm__(PRINTF_STUB_HEAD(__printf_chk) PRINTF_STDOUT_CHECK PRINTF_STUB_TAIL(__printf_chk, 2));
-__asm__(PRINTF_STUB_HEAD(__fprintf_chk) PRINTF_FILE_CHECK PRINTF_STUB_TAIL(__fprintf_chk, 3));
+__asm__(PRINTF_TRAMPOLINE_HEAD(printf) PRINTF_STDOUT_CHECK PRINTF_TRAMPOLINE_TAIL(printf, 0));
+__asm__(PRINTF_TRAMPOLINE_HEAD(fprintf) PRINTF_FILE_CHECK PRINTF_TRAMPOLINE_TAIL(fprintf, 1));
+__asm__(PRINTF_TRAMPOLINE_HEAD(__printf_chk)
+            PRINTF_STDOUT_CHECK PRINTF_TRAMPOLINE_TAIL(__printf_chk, 2));
+__asm__(PRINTF_TRAMPOLINE_HEAD(__fprintf_chk)
+            PRINTF_FILE_CHECK PRINTF_TRAMPOLINE_TAIL(__fprintf_chk, 3));
 #endif
 
 /* Unformatted output ------------------------------------------------------ */

@@ -66,7 +66,7 @@ static void put_str(out *o, const char *s) {
     put_lit(o, "NULL");
     return;
   }
-  puts_(o, "\"");
+  put_lit(o, "\"");
   size_t i = 0;
   for (; s[i] && i < 64; i++) {
     unsigned char c = (unsigned char)s[i];
