@@ -220,7 +220,7 @@ typedef struct ch_pager {
  * collapses them) are not read again. Not FINAL, which on a Distributed
  * table cost several times the query itself: copies are exact and
  * adjacent in this order, and the walk skips them. */
-static int ch_fetch(void *arg, const uint64_t *after, uint8_t **rows, size_t *len, int *more) {
+static int ch_fetch(void *arg, const uint64_t *after, uint8_t **rows, size_t *len) {
   ch_pager *p = arg;
   xt__buf sql, ans;
   xt__buf_init(&sql);
@@ -238,14 +238,6 @@ static int ch_fetch(void *arg, const uint64_t *after, uint8_t **rows, size_t *le
     xt__buf_free(&ans);
     return rc;
   }
-  /* A short page is the last; a full one may be followed by more. */
-  long n = 0;
-  for (xt__rb r = {(const uint8_t *)ans.data, (const uint8_t *)ans.data + ans.len, 0}; r.p < r.end && !r.bad; n++) {
-    size_t sl;
-    for (int i = 0; i < 3; i++) xt__rb_u64(&r);
-    xt__rb_str(&r, &sl);
-  }
-  *more = n >= XT_CH_PAGE_ROWS;
   *len = ans.len;
   *rows = (uint8_t *)xt__buf_steal(&ans, NULL);
   return *len && !*rows ? -ENOMEM : 0;

@@ -55,7 +55,7 @@ struct xt__task_iter {
   uint8_t *rows;          /* the page in hand */
   xt__rb at;              /* the next of its rows */
   uint64_t prev[3];       /* (time, seq, event) of the row last walked */
-  int walked, more;       /* a row was walked; pages may follow this one */
+  int walked;             /* a row was walked */
   int64_t left;           /* rows of the counted total not walked yet */
 };
 
@@ -283,7 +283,6 @@ int xt__task_iter_paged(const xt__task_pager *pg, int64_t total, int64_t version
   it->pager = *pg;
   it->total = it->left = total;
   it->version = version;
-  it->more = 1;
   *out = it;
   return 0;
 }
@@ -296,12 +295,12 @@ static int next_paged(xt__task_iter *it, int64_t *ts, const uint8_t **raw, uint3
     if (it->left <= 0) return 0;
     int rc = it->rows ? next_row(&it->at, it->prev, &it->walked, ts, raw, len) : 0;
     if (rc == 1) it->left--;
-    if (rc != 0 || !it->more) return rc;
+    if (rc != 0) return rc;
     free(it->rows);
     it->rows = NULL;
     uint8_t *rows = NULL;
     size_t n = 0;
-    rc = it->pager.fetch(it->pager.arg, it->walked ? it->prev : NULL, &rows, &n, &it->more);
+    rc = it->pager.fetch(it->pager.arg, it->walked ? it->prev : NULL, &rows, &n);
     if (rc < 0) {
       free(rows);
       return rc;

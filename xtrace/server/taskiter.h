@@ -27,17 +27,18 @@ int xt__task_iter_open(sqlite3 *db, int64_t task, xt__task_iter **out);
  *
  * fetch reads the page of rows that follow the key `after` (the (time, seq,
  * event) of the row walked last; NULL for the first page) into *rows, which
- * the walk then owns (malloc'd, or NULL with *len 0), and clears *more when
- * no rows follow it. A page starts past every copy of the row before it,
- * so what is held is one page however long the task.
+ * the walk then owns (malloc'd, or NULL with *len 0 when none follow). A
+ * page starts past every copy of the row before it, so what is held is one
+ * page however long the task.
  *
  * total and version are the store's, counted before the walk (see
  * xt__task_iter_total and _version); the walk stops after total rows, so
- * that, as on SQLite, reports stored meanwhile are not in it. close
- * releases arg when the walk is closed (or at once, if this fails).
- * Returns 0 or -ENOMEM. */
+ * that, as on SQLite, reports stored meanwhile are not in it, and no page
+ * is asked for past the last. It also stops at an empty page (rows dropped
+ * by retention meanwhile). close releases arg when the walk is closed (or
+ * at once, if this fails). Returns 0 or -ENOMEM. */
 typedef struct xt__task_pager {
-  int (*fetch)(void *arg, const uint64_t *after, uint8_t **rows, size_t *len, int *more);
+  int (*fetch)(void *arg, const uint64_t *after, uint8_t **rows, size_t *len);
   void (*close)(void *arg);
   void *arg;
 } xt__task_pager;
