@@ -448,12 +448,13 @@ typedef struct batch {
   grpc_completion_queue *tag_cq;
 } batch;
 
-/* The caller's ops, copied to have one op's metadata list swapped for
- * ours; the metadata is to be built into the returned list. NULL when out
- * of memory: the batch then goes out as the caller made it. */
 /* A batch has at most one op of each of gRPC's eight types. */
 _Static_assert(sizeof(swap) + 8 * sizeof(grpc_op) <= XTP_GSPARE_BYTES,
                "a batch's swap fits the thread's spare block");
+
+/* The caller's ops, copied to have one op's metadata list swapped for
+ * ours; the metadata is to be built into the returned list. NULL when out
+ * of memory: the batch then goes out as the caller made it. */
 
 static xtp_gmd_out *swap_start(batch *b) {
   size_t size = sizeof *b->sw + b->nops * sizeof b->sw->ops[0];
@@ -466,14 +467,13 @@ static xtp_gmd_out *swap_start(batch *b) {
   return &b->sw->md;
 }
 
+/* The swap is done with (the list could not be built, or the batch has
+ * been started): its block is kept for the thread's next batch. */
 static void swap_end(batch *b) {
   if (sizeof *b->sw + b->nops * sizeof b->sw->ops[0] > XTP_GSPARE_BYTES || !xtp_gspare_keep(b->sw))
     free(b->sw);
   b->sw = NULL;
 }
-
-/* The list could not be built: nothing was allocated in it. */
-static void swap_cancel(batch *b) { swap_end(b); }
 
 static void client_batch(batch *b, const xtp_gcall *rec) {
   const bg_context *ctx = xt_context_peek();
@@ -498,7 +498,7 @@ static void client_batch(batch *b, const xtp_gcall *rec) {
       b->sw->ops[si].data.send_initial_metadata.metadata = md->array;
       b->sw->ops[si].data.send_initial_metadata.count = md->count;
     } else if (md) {
-      swap_cancel(b);
+      swap_end(b);
     }
     xtp_gcall_set_peer(b->call, peer, false, ctx);
   }
@@ -545,7 +545,7 @@ static void server_batch(batch *b, const xtp_gcall *rec) {
     b->sw->ops[si].data.send_status_from_server.trailing_metadata = md->array;
     b->sw->ops[si].data.send_status_from_server.trailing_metadata_count = md->count;
   } else if (md) {
-    swap_cancel(b);
+    swap_end(b);
   }
   xtp_gcall_set_ctx(b->call, ctx, true);
   b->answered = true;
